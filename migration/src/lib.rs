@@ -1,1 +1,37 @@
+//! Schema of the Index database: one migration per concern, each with a real `down`.
+pub use sea_orm_migration::prelude::*;
 
+mod m20261122_000001_create_countries;
+mod m20261122_000002_create_editions;
+mod m20261122_000003_create_indicators;
+mod m20261122_000004_create_memberships;
+mod m20261122_000005_create_scores;
+mod m20261122_000006_create_figures;
+mod m20261122_000007_create_narratives;
+mod m20261122_000008_seed_indicators;
+mod m20261122_000009_seed_countries;
+pub mod reference;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261122_000001_create_countries::Migration),
+            Box::new(m20261122_000002_create_editions::Migration),
+            Box::new(m20261122_000003_create_indicators::Migration),
+            Box::new(m20261122_000004_create_memberships::Migration),
+            Box::new(m20261122_000005_create_scores::Migration),
+            Box::new(m20261122_000006_create_figures::Migration),
+            Box::new(m20261122_000007_create_narratives::Migration),
+            Box::new(m20261122_000008_seed_indicators::Migration),
+            Box::new(m20261122_000009_seed_countries::Migration),
+        ]
+    }
+}
+
+/// Runs a migration step written as plain SQL: constraints read best in the database's own words.
+pub(crate) async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
+    manager.get_connection().execute_unprepared(sql).await.map(|_| ())
+}
