@@ -1,0 +1,28 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "editions")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub year: i32,
+    pub title: String,
+    pub status: String,
+    pub published_at: Option<DateTimeWithTimeZone>,
+    pub created_at: DateTimeWithTimeZone,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+pub const DRAFT: &str = "DRAFT";
+pub const PUBLISHED: &str = "PUBLISHED";
+
+impl Model {
+    pub fn is_published(&self) -> bool {
+        self.status == PUBLISHED
+    }
+}
