@@ -1,0 +1,19 @@
+//! Every database query lives here: reads for the GraphQL layer, and the writes that keep
+//! derived figures in step with entered scores inside the caller's transaction.
+pub mod catalog;
+pub mod dataset;
+pub mod figures;
+pub mod narratives;
+
+/// What a caller may see: the public reads published editions only.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Visibility {
+    Published,
+    All,
+}
+
+impl Visibility {
+    pub fn includes_drafts(self) -> bool {
+        self == Self::All
+    }
+}
