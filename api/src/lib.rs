@@ -1,1 +1,11 @@
-
+//! OCIndex: a GraphQL API over the Global Organized Crime Index.
+pub mod config;
+pub mod database;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod import;
+pub mod methodology;
+pub mod repo;
+pub mod startup;

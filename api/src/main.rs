@@ -1,1 +1,76 @@
-fn main(){}
+//! The `ocindex` command: serve, migrate, import, schema.
+use anyhow::Context as _;
+use clap::{Parser, Subcommand};
+use ocindex::config::{Settings, DEFAULT_DATABASE_URL};
+use ocindex::startup::Application;
+use ocindex::{database, graphql, import};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use tracing_subscriber::EnvFilter;
+
+#[derive(Parser)]
+#[command(name = "ocindex", version, about = "GraphQL API over the Global Organized Crime Index")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (creates and migrates the database, loads the sample when empty).
+    Serve(Settings),
+    /// Apply migrations and exit.
+    Migrate {
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// Import the official dataset workbook (global_oc_index.xlsx).
+    Import {
+        file: PathBuf,
+        /// Check the file and report, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// Print the GraphQL schema (SDL), the same text as schema.graphql.
+    Schema,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()).await {
+        Ok(code) => code,
+        Err(err) => {
+            eprintln!("error: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Serve(settings) => Application::build(settings).await?.run_until_stopped().await?,
+        Command::Migrate { database_url } => {
+            database::connect_and_migrate(&database_url).await?;
+            println!("migrations applied");
+        }
+        Command::Import { file, dry_run, database_url } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let db = database::connect_and_migrate(&database_url).await?;
+            let started = std::time::Instant::now();
+            let report = import::import_dataset(&db, &bytes, dry_run).await?;
+            print!("{report}");
+            println!("time:       {:.2} s", started.elapsed().as_secs_f64());
+            if !report.succeeded() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::Schema => print!("{}", graphql::schema().sdl()),
+    }
+    Ok(ExitCode::SUCCESS)
+}

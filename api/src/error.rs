@@ -1,0 +1,100 @@
+//! One error policy for the API. Every failure a caller can meet is an [`ApiError`] with a
+//! stable `extensions.code`; internal causes are logged with an id and never returned.
+use async_graphql::{ErrorExtensions, Value};
+use sea_orm::DbErr;
+use std::sync::Arc;
+
+pub type Result<T, E = ApiError> = std::result::Result<T, E>;
+
+///
+/// It is deliberately not `Display`: async-graphql turns any displayable error into a bare
+/// message, and ours must always carry its code, so the only way out is [`ErrorExtensions`].
+#[derive(Debug, Clone)]
+pub enum ApiError {
+    /// The request names something wrong: `field` is the argument path, `value` what was sent.
+    BadUserInput { message: String, field: Option<String>, value: Option<String>, details: Option<Value> },
+    NotFound(String),
+    Conflict(String),
+    Unauthenticated,
+    Forbidden(String),
+    QueryTooComplex(String),
+    Internal(Arc<anyhow::Error>),
+}
+
+impl ApiError {
+    pub fn bad_input(field: &str, value: impl ToString, message: impl Into<String>) -> Self {
+        Self::BadUserInput {
+            message: message.into(),
+            field: Some(field.to_owned()),
+            value: Some(value.to_string()),
+            details: None,
+        }
+    }
+
+    /// The message a caller reads; internal causes stay in the log.
+    pub fn message(&self) -> String {
+        match self {
+            Self::BadUserInput { message, .. } => message.clone(),
+            Self::NotFound(m) | Self::Conflict(m) | Self::Forbidden(m) => m.clone(),
+            Self::Unauthenticated => "authentication required: send Authorization: Bearer <token>".into(),
+            Self::QueryTooComplex(m) => format!("the query is too complex: {m}"),
+            Self::Internal(_) => "internal error".into(),
+        }
+    }
+
+    pub fn internal(err: impl Into<anyhow::Error>) -> Self {
+        Self::Internal(Arc::new(err.into()))
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadUserInput { .. } => "BAD_USER_INPUT",
+            Self::NotFound(_) => "NOT_FOUND",
+            Self::Conflict(_) => "CONFLICT",
+            Self::Unauthenticated => "UNAUTHENTICATED",
+            Self::Forbidden(_) => "FORBIDDEN",
+            Self::QueryTooComplex(_) => "QUERY_TOO_COMPLEX",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+impl From<DbErr> for ApiError {
+    fn from(err: DbErr) -> Self {
+        Self::internal(err)
+    }
+}
+
+impl From<anyhow::Error> for ApiError {
+    fn from(err: anyhow::Error) -> Self {
+        Self::Internal(Arc::new(err))
+    }
+}
+
+impl ErrorExtensions for ApiError {
+    fn extend(&self) -> async_graphql::Error {
+        if let Self::Internal(cause) = self {
+            tracing::error!(error = ?cause, "internal error while serving a request");
+        }
+        async_graphql::Error::new(self.message()).extend_with(|_, ext| {
+            ext.set("code", self.code());
+            if let Self::BadUserInput { field, value, details, .. } = self {
+                if let Some(field) = field {
+                    ext.set("field", field.as_str());
+                }
+                if let Some(value) = value {
+                    ext.set("value", value.as_str());
+                }
+                if let Some(details) = details {
+                    ext.set("problems", details.clone());
+                }
+            }
+        })
+    }
+}
+
+impl From<ApiError> for async_graphql::Error {
+    fn from(err: ApiError) -> Self {
+        err.extend()
+    }
+}

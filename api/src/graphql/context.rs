@@ -1,0 +1,143 @@
+//! Per-request state: who is asking, and what this request has already read.
+//! Editions, indicators and edition sets are small and read by almost every resolver, so a
+//! request reads each of them at most once.
+use crate::error::{ApiError, Result};
+use crate::repo::{self, Visibility};
+use entity::{edition, indicator};
+use sea_orm::DatabaseConnection;
+use std::collections::HashMap;
+use tokio::sync::OnceCell;
+
+/// The caller, as the HTTP layer authenticated it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Principal {
+    Anonymous,
+    Admin,
+}
+
+impl Principal {
+    pub fn visibility(&self) -> Visibility {
+        match self {
+            Self::Admin => Visibility::All,
+            Self::Anonymous => Visibility::Published,
+        }
+    }
+}
+
+pub struct RequestContext {
+    pub db: DatabaseConnection,
+    pub principal: Principal,
+    editions: OnceCell<Vec<edition::Model>>,
+    indicators: OnceCell<Vec<indicator::Model>>,
+    sets: OnceCell<HashMap<i32, Vec<i32>>>,
+}
+
+impl RequestContext {
+    pub fn new(db: DatabaseConnection, principal: Principal) -> Self {
+        Self { db, principal, editions: OnceCell::new(), indicators: OnceCell::new(), sets: OnceCell::new() }
+    }
+
+    pub fn visibility(&self) -> Visibility {
+        self.principal.visibility()
+    }
+
+    /// The editions this caller may see, oldest first.
+    pub async fn editions(&self) -> Result<&[edition::Model]> {
+        let editions = self
+            .editions
+            .get_or_try_init(|| repo::catalog::editions(&self.db, self.visibility()))
+            .await?;
+        Ok(editions)
+    }
+
+    pub async fn edition_by_id(&self, id: i32) -> Result<Option<&edition::Model>> {
+        Ok(self.editions().await?.iter().find(|e| e.id == id))
+    }
+
+    /// The edition an `edition`-style argument names; without a year, the latest published.
+    pub async fn edition(&self, field: &str, year: Option<i32>) -> Result<&edition::Model> {
+        let editions = self.editions().await?;
+        match year {
+            Some(year) => editions.iter().find(|e| e.year == year).ok_or_else(|| {
+                let known: Vec<String> = editions.iter().map(|e| e.year.to_string()).collect();
+                ApiError::bad_input(
+                    field,
+                    year,
+                    format!("there is no edition {year}; editions: {}", known.join(", ")),
+                )
+            }),
+            None => editions
+                .iter()
+                .rev()
+                .find(|e| e.is_published())
+                .ok_or_else(|| ApiError::NotFound("no edition has been published yet".into())),
+        }
+    }
+
+    /// The latest published edition before `edition`: the one its deltas compare against.
+    pub async fn previous(&self, edition: &edition::Model) -> Result<Option<&edition::Model>> {
+        let editions = self.editions().await?;
+        Ok(editions.iter().rev().find(|e| e.year < edition.year && e.is_published()))
+    }
+
+    /// The indicator tree in presentation order.
+    pub async fn indicators(&self) -> Result<&[indicator::Model]> {
+        let indicators = self.indicators.get_or_try_init(|| repo::catalog::indicators(&self.db)).await?;
+        Ok(indicators)
+    }
+
+    pub async fn indicator_by_id(&self, id: i32) -> Result<&indicator::Model> {
+        self.indicators()
+            .await?
+            .iter()
+            .find(|i| i.id == id)
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("indicator {id} vanished mid-request")))
+    }
+
+    /// The indicator a slug argument names, or an error that suggests the closest slugs.
+    pub async fn indicator(&self, field: &str, slug: &str) -> Result<&indicator::Model> {
+        let indicators = self.indicators().await?;
+        indicators.iter().find(|i| i.slug == slug).ok_or_else(|| {
+            let suggestions = closest(slug, indicators.iter().map(|i| i.slug.as_str()));
+            ApiError::bad_input(
+                field,
+                slug,
+                format!("unknown indicator {slug:?}; did you mean {}?", suggestions.join(" or ")),
+            )
+        })
+    }
+
+    /// Indicator ids of an edition's set.
+    pub async fn edition_set(&self, edition_id: i32) -> Result<&[i32]> {
+        let sets = self
+            .sets
+            .get_or_try_init(|| async {
+                let ids: Vec<i32> = self.editions().await?.iter().map(|e| e.id).collect();
+                let mut sets: HashMap<i32, Vec<i32>> = HashMap::new();
+                for (edition_id, indicator_id) in repo::catalog::edition_sets(&self.db, &ids).await? {
+                    sets.entry(edition_id).or_default().push(indicator_id);
+                }
+                Ok::<_, ApiError>(sets)
+            })
+            .await?;
+        Ok(sets.get(&edition_id).map_or(&[], Vec::as_slice))
+    }
+}
+
+/// The candidates nearest to `input` by edit distance, for "did you mean" suggestions.
+pub fn closest<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let mut scored: Vec<(usize, &str)> = candidates.map(|c| (strsim::levenshtein(input, c), c)).collect();
+    scored.sort();
+    scored.into_iter().take(2).map(|(_, c)| format!("{c:?}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_are_the_nearest_slugs() {
+        let slugs = ["synthetic-drug-trade", "cannabis-trade", "heroin-trade", "criminality"];
+        assert_eq!(closest("synthetic-drugs", slugs.into_iter())[0], "\"synthetic-drug-trade\"");
+    }
+}

@@ -1,0 +1,142 @@
+//! Countries and their figures.
+use super::connection::{page, Page, PageArgs};
+use super::loaders::{FiguresOf, Loaders, MembershipOf};
+use super::score::Score;
+use super::{ids, request};
+use crate::domain::{Continent, CountryCode, Pillar};
+use crate::error::{ApiError, Result};
+use crate::repo;
+use async_graphql::{Context, Object, ID};
+use entity::{country, figure};
+
+/// A UN member state assessed by the Index.
+#[derive(Clone, Debug)]
+pub struct Country(pub country::Model);
+
+impl Country {
+    async fn membership(&self, ctx: &Context<'_>, edition: Option<i32>) -> Result<entity::country_edition::Model> {
+        let edition = request(ctx)?.edition("edition", edition).await?;
+        let key = MembershipOf { country_id: self.0.id, edition_id: edition.id };
+        ctx.data_unchecked::<Loaders>().load_one(key).await?.ok_or_else(|| {
+            ApiError::NotFound(format!("{} is not covered by the {} edition", self.0.iso3, edition.year))
+        })
+    }
+
+    /// The country's figures in an edition, in tree order.
+    async fn figures(&self, ctx: &Context<'_>, edition_id: i32) -> Result<Vec<figure::Model>> {
+        let key = FiguresOf { country_id: self.0.id, edition_id };
+        let mut figures = ctx.data_unchecked::<Loaders>().load_one(key).await?.unwrap_or_default();
+        let indicators = request(ctx)?.indicators().await?;
+        let position = |id: i32| indicators.iter().position(|i| i.id == id);
+        figures.sort_by_key(|f| position(f.indicator_id));
+        Ok(figures)
+    }
+
+    fn score_of(&self, figure: figure::Model) -> Score {
+        Score { country: self.0.clone(), figure }
+    }
+}
+
+#[Object]
+impl Country {
+    /// Global id (Relay).
+    async fn id(&self) -> ID {
+        ids::encode("Country", &self.0.iso3)
+    }
+
+    /// ISO 3166-1 alpha-3 code, which identifies the country in every argument.
+    async fn iso3(&self) -> &str {
+        &self.0.iso3
+    }
+
+    /// The name the Index uses.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    async fn slug(&self) -> &str {
+        &self.0.slug
+    }
+
+    /// The continent in an edition (default: the latest published).
+    async fn continent(&self, ctx: &Context<'_>, edition: Option<i32>) -> Result<Continent> {
+        let membership = self.membership(ctx, edition).await?;
+        Continent::from_db(&membership.continent)
+            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("stored continent {:?}", membership.continent)))
+    }
+
+    /// The region in an edition (default: the latest published); regions change between
+    /// editions ("Caribbean" in 2021, "Caribbean & Central" in 2023).
+    async fn region(&self, ctx: &Context<'_>, edition: Option<i32>) -> Result<String> {
+        Ok(self.membership(ctx, edition).await?.region)
+    }
+
+    /// Every figure of the country in an edition (default: the latest published), composites
+    /// included, in tree order; optionally one pillar's.
+    async fn scores(&self, ctx: &Context<'_>, edition: Option<i32>, pillar: Option<Pillar>) -> Result<Vec<Score>> {
+        let rc = request(ctx)?;
+        let edition = rc.edition("edition", edition).await?;
+        let mut scores = Vec::new();
+        for figure in self.figures(ctx, edition.id).await? {
+            let indicator = rc.indicator_by_id(figure.indicator_id).await?;
+            if pillar.is_none_or(|p| p.as_db() == indicator.pillar) {
+                scores.push(self.score_of(figure));
+            }
+        }
+        Ok(scores)
+    }
+
+    /// One figure by indicator slug in an edition (default: the latest published); null
+    /// where the edition does not assess the indicator.
+    async fn score(&self, ctx: &Context<'_>, indicator: String, edition: Option<i32>) -> Result<Option<Score>> {
+        let rc = request(ctx)?;
+        let indicator = rc.indicator("indicator", &indicator).await?;
+        let edition = rc.edition("edition", edition).await?;
+        let figures = self.figures(ctx, edition.id).await?;
+        Ok(figures.into_iter().find(|f| f.indicator_id == indicator.id).map(|f| self.score_of(f)))
+    }
+
+    /// The indicator's figure in each edition that assessed it, oldest first.
+    async fn history(&self, ctx: &Context<'_>, indicator: String) -> Result<Vec<Score>> {
+        let rc = request(ctx)?;
+        let indicator = rc.indicator("indicator", &indicator).await?;
+        let keys = rc.editions().await?.iter().map(|e| FiguresOf { country_id: self.0.id, edition_id: e.id });
+        let by_edition = ctx.data_unchecked::<Loaders>().load_many(keys).await?;
+        let mut scores = Vec::new();
+        for edition in rc.editions().await? {
+            let key = FiguresOf { country_id: self.0.id, edition_id: edition.id };
+            let figure = by_edition.get(&key).and_then(|fs| fs.iter().find(|f| f.indicator_id == indicator.id));
+            scores.extend(figure.cloned().map(|f| self.score_of(f)));
+        }
+        Ok(scores)
+    }
+}
+
+#[derive(Default)]
+pub struct CountryQuery;
+
+#[Object]
+impl CountryQuery {
+    /// One country by ISO3 code ("KAZ"); null when no such country is known.
+    async fn country(&self, ctx: &Context<'_>, iso3: String) -> Result<Option<Country>> {
+        let code = CountryCode::parse("iso3", &iso3)?;
+        let found = repo::catalog::country_by_iso3(&request(ctx)?.db, code.as_str()).await?;
+        Ok(found.map(Country))
+    }
+
+    /// The countries an edition covers (default: the latest published), by name.
+    async fn countries(
+        &self,
+        ctx: &Context<'_>,
+        edition: Option<i32>,
+        #[graphql(desc = "page size, at most 500")] first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Page<Country>> {
+        let rc = request(ctx)?;
+        let edition = rc.edition("edition", edition).await?;
+        let countries = repo::catalog::countries(&rc.db, Some(edition.id)).await?;
+        page(countries.into_iter().map(Country).collect(), &PageArgs { first, after, last, before })
+    }
+}

@@ -1,0 +1,84 @@
+//! Editions of the Index.
+use super::indicator::Indicator;
+use super::{ids, request};
+use crate::error::Result;
+use async_graphql::{Context, Enum, Object, ID};
+use chrono::{DateTime, Utc};
+use entity::edition;
+
+/// Whether an edition is visible to the public.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EditionStatus {
+    /// Being prepared by editors; only admins see it.
+    Draft,
+    /// Published: visible to everyone.
+    Published,
+}
+
+/// One edition of the Index (2021, 2023, …): a full assessment of every country.
+#[derive(Clone, Debug)]
+pub struct Edition(pub edition::Model);
+
+#[Object]
+impl Edition {
+    /// Global id (Relay).
+    async fn id(&self) -> ID {
+        ids::encode("Edition", &self.0.year.to_string())
+    }
+
+    /// The year of the edition, which identifies it in every argument.
+    async fn year(&self) -> i32 {
+        self.0.year
+    }
+
+    async fn title(&self) -> &str {
+        &self.0.title
+    }
+
+    async fn status(&self) -> EditionStatus {
+        if self.0.is_published() {
+            EditionStatus::Published
+        } else {
+            EditionStatus::Draft
+        }
+    }
+
+    /// When the edition was published; null for a draft.
+    async fn published_at(&self) -> Option<DateTime<Utc>> {
+        self.0.published_at.map(|t| t.with_timezone(&Utc))
+    }
+
+    /// The latest published edition before this one: the one deltas are taken against.
+    async fn previous(&self, ctx: &Context<'_>) -> Result<Option<Edition>> {
+        Ok(request(ctx)?.previous(&self.0).await?.cloned().map(Edition))
+    }
+
+    /// The indicators this edition assesses, composites included, in tree order.
+    async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
+        let rc = request(ctx)?;
+        let set = rc.edition_set(self.0.id).await?;
+        Ok(rc.indicators().await?.iter().filter(|i| set.contains(&i.id)).cloned().map(Indicator).collect())
+    }
+}
+
+#[derive(Default)]
+pub struct EditionQuery;
+
+#[Object]
+impl EditionQuery {
+    /// Published editions, oldest first; admins also see drafts.
+    async fn editions(&self, ctx: &Context<'_>) -> Result<Vec<Edition>> {
+        Ok(request(ctx)?.editions().await?.iter().cloned().map(Edition).collect())
+    }
+
+    /// One edition by year; without a year, the latest published edition.
+    async fn edition(&self, ctx: &Context<'_>, year: Option<i32>) -> Result<Option<Edition>> {
+        let rc = request(ctx)?;
+        let editions = rc.editions().await?;
+        let found = match year {
+            Some(year) => editions.iter().find(|e| e.year == year),
+            None => editions.iter().rev().find(|e| e.is_published()),
+        };
+        Ok(found.cloned().map(Edition))
+    }
+}

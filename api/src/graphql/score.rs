@@ -1,0 +1,95 @@
+//! Scores: a country's published figure for one indicator in one edition.
+use super::country::Country;
+use super::edition::Edition;
+use super::indicator::Indicator;
+use super::loaders::{ChangeOf, Loaders};
+use super::{ids, request};
+use crate::error::{ApiError, Result};
+use async_graphql::{Context, Object, ID};
+use entity::{country, figure};
+use rust_decimal::prelude::ToPrimitive;
+use rust_decimal::Decimal;
+
+/// A country's figure for one indicator in one edition, as the Index publishes it.
+#[derive(Clone, Debug)]
+pub struct Score {
+    pub country: country::Model,
+    pub figure: figure::Model,
+}
+
+/// The published 2-decimal figures travel as JSON numbers; 2 decimals print exactly.
+pub fn published(value: Decimal) -> f64 {
+    value.to_f64().unwrap_or(f64::NAN)
+}
+
+#[Object]
+impl Score {
+    /// Global id (Relay).
+    async fn id(&self, ctx: &Context<'_>) -> Result<ID> {
+        let rc = request(ctx)?;
+        let edition = rc.edition_by_id(self.figure.edition_id).await?.map_or(0, |e| e.year);
+        let indicator = rc.indicator_by_id(self.figure.indicator_id).await?;
+        Ok(ids::encode("Score", &format!("{}:{}:{}", self.country.iso3, edition, indicator.slug)))
+    }
+
+    async fn country(&self) -> Country {
+        Country(self.country.clone())
+    }
+
+    async fn edition(&self, ctx: &Context<'_>) -> Result<Edition> {
+        let edition = request(ctx)?.edition_by_id(self.figure.edition_id).await?;
+        edition.cloned().map(Edition).ok_or_else(|| ApiError::NotFound("edition not visible".into()))
+    }
+
+    async fn indicator(&self, ctx: &Context<'_>) -> Result<Indicator> {
+        Ok(Indicator(request(ctx)?.indicator_by_id(self.figure.indicator_id).await?.clone()))
+    }
+
+    /// The figure as published: 2 decimals, rounded half up from the exact mean.
+    async fn value(&self) -> f64 {
+        published(self.figure.value)
+    }
+
+    /// Change against the previous published edition, from unrounded values; null where the
+    /// indicator did not exist then (the Index prints `n/a`).
+    async fn delta(&self) -> Option<f64> {
+        self.figure.delta.map(published)
+    }
+
+    /// Change against any earlier edition, from unrounded values; null where the indicator
+    /// did not exist in that edition.
+    async fn change(&self, ctx: &Context<'_>, since: i32) -> Result<Option<f64>> {
+        let rc = request(ctx)?;
+        let from = rc.edition("since", Some(since)).await?;
+        let to = rc.edition_by_id(self.figure.edition_id).await?.map_or(0, |e| e.year);
+        if from.year >= to {
+            return Err(ApiError::bad_input(
+                "since",
+                since,
+                format!("since must name an edition before {to}"),
+            ));
+        }
+        let key = ChangeOf {
+            country_id: self.figure.country_id,
+            indicator_id: self.figure.indicator_id,
+            from_edition_id: from.id,
+            to_edition_id: self.figure.edition_id,
+        };
+        Ok(ctx.data_unchecked::<Loaders>().load_one(key).await?.map(published))
+    }
+
+    /// Rank among all countries of the edition (1 = highest value; ties share a rank).
+    async fn rank(&self) -> i32 {
+        self.figure.rank
+    }
+
+    /// Rank within the country's continent in this edition.
+    async fn rank_in_continent(&self) -> i32 {
+        self.figure.rank_in_continent
+    }
+
+    /// Rank within the country's region in this edition.
+    async fn rank_in_region(&self) -> i32 {
+        self.figure.rank_in_region
+    }
+}
