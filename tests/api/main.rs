@@ -1,0 +1,6 @@
+//! Integration tests: the real server over a real Postgres, one fresh database per test.
+mod figures;
+mod import;
+mod sample;
+mod schema;
+mod seeds;

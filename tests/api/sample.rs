@@ -1,0 +1,86 @@
+//! A first run: the bundled sample, health probes, and errors callers meet first.
+use ocindex_tests::{Content, TestApp};
+use serde_json::json;
+
+#[tokio::test]
+async fn the_sample_shows_the_published_figures_of_kazakhstan_and_kyrgyzstan() {
+    let app = TestApp::spawn(Content::Sample).await.unwrap();
+    let data = app
+        .query(
+            r#"{ editions { year status previous { year } }
+                 edition { year }
+                 countries { totalCount nodes { iso3 } }
+                 kaz: country(iso3: "kaz") { name continent region
+                   scores(pillar: CRIMINAL_ACTORS) { indicator { slug } value delta } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["editions"], json!([
+        { "year": 2021, "status": "PUBLISHED", "previous": null },
+        { "year": 2023, "status": "PUBLISHED", "previous": { "year": 2021 } }
+    ]));
+    assert_eq!(data["edition"]["year"], 2023, "the default edition is the latest published");
+    assert_eq!(data["countries"], json!({ "totalCount": 2, "nodes": [{ "iso3": "KAZ" }, { "iso3": "KGZ" }] }));
+    let kaz = &data["kaz"];
+    assert_eq!((kaz["name"].as_str(), kaz["continent"].as_str()), (Some("Kazakhstan"), Some("ASIA")));
+    assert_eq!(kaz["region"], "Central Asia and the Caucasus");
+    let actors = kaz["scores"].as_array().unwrap();
+    assert_eq!(actors.len(), 6, "the composite and its five actor types");
+    assert_eq!(actors[0], json!({ "indicator": { "slug": "criminal-actors" }, "value": 4.6, "delta": 0.23 }));
+    assert_eq!(actors[5], json!({ "indicator": { "slug": "private-sector-actors" }, "value": 4.0, "delta": null }));
+}
+
+#[tokio::test]
+async fn indicators_come_in_tree_order_with_each_editions_set() {
+    let app = TestApp::spawn(Content::Sample).await.unwrap();
+    let data = app
+        .query(
+            r#"{ all: indicators { slug }
+                 i21: indicators(edition: 2021) { slug }
+                 markets: indicator(slug: "criminal-markets") { isComposite pillar parent { slug } children { slug } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["all"].as_array().unwrap().len(), 36);
+    assert_eq!(data["i21"].as_array().unwrap().len(), 30);
+    assert_eq!(data["all"][0]["slug"], "criminality");
+    assert_eq!(data["markets"]["parent"]["slug"], "criminality");
+    assert_eq!(data["markets"]["pillar"], "CRIMINAL_MARKETS");
+    assert_eq!(data["markets"]["children"].as_array().unwrap().len(), 15);
+}
+
+#[tokio::test]
+async fn unknown_names_get_errors_that_name_them() {
+    let app = TestApp::spawn(Content::Sample).await.unwrap();
+    let err = app.query_error(r#"{ country(iso3: "KAZ") { score(indicator: "synthetic-drugs") { value } } }"#, json!({})).await;
+    assert_eq!(err["extensions"]["code"], "BAD_USER_INPUT");
+    assert_eq!(err["extensions"]["value"], "synthetic-drugs");
+    assert!(err["message"].as_str().unwrap().contains("synthetic-drug-trade"), "{err}");
+    let err = app.query_error("{ countries(edition: 2019) { totalCount } }", json!({})).await;
+    assert_eq!(err["extensions"]["code"], "BAD_USER_INPUT");
+    assert!(err["message"].as_str().unwrap().contains("2021, 2023"), "{err}");
+    let err = app.query_error(r#"{ country(iso3: "KZ") { name } }"#, json!({})).await;
+    assert_eq!(err["extensions"]["field"], "iso3");
+    let data = app.query(r#"{ country(iso3: "XYZ") { name } }"#, json!({})).await;
+    assert!(data["country"].is_null());
+}
+
+#[tokio::test]
+async fn a_wrong_token_is_refused_and_not_served_as_anonymous() {
+    let app = TestApp::spawn(Content::Sample).await.unwrap();
+    let body = app.graphql("{ editions { year } }", json!({}), Some("not-the-token")).await;
+    assert_eq!(body["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
+    assert!(body["data"].is_null());
+}
+
+#[tokio::test]
+async fn health_probes_and_graphiql_answer() {
+    let app = TestApp::spawn(Content::Empty).await.unwrap();
+    assert_eq!(app.get("/healthz").await.status(), 200);
+    assert_eq!(app.get("/readyz").await.status(), 200);
+    let graphiql = app.get("/graphql").await;
+    assert_eq!(graphiql.status(), 200);
+    assert!(graphiql.text().await.unwrap().contains("graphiql"));
+    let over_get = app.get("/graphql?query=%7B%20editions%20%7B%20year%20%7D%20%7D").await;
+    assert_eq!(over_get.json::<serde_json::Value>().await.unwrap(), json!({ "data": { "editions": [] } }));
+}
