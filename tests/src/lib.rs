@@ -157,11 +157,17 @@ async fn template(content: Content) -> String {
 }
 
 async fn build_template(server: &DatabaseConnection, name: &str, content: Content) {
-    // templates of older sources are stale: remove them
+    // Templates of other sources are stale once nobody has built them for a day; younger ones
+    // may belong to another checkout whose tests are running now.
     let stale = server
         .query_all(sea_orm::Statement::from_string(
             server.get_database_backend(),
-            format!("SELECT datname FROM pg_database WHERE datname LIKE 'ocindex_tpl_%' AND datname NOT LIKE 'ocindex_tpl_{FINGERPRINT}_%'"),
+            format!(
+                "SELECT d.datname FROM pg_database d
+                 LEFT JOIN pg_shdescription s ON s.objoid = d.oid AND s.classoid = 'pg_database'::regclass
+                 WHERE d.datname LIKE 'ocindex_tpl_%' AND d.datname NOT LIKE 'ocindex_tpl_{FINGERPRINT}_%'
+                   AND coalesce(s.description, '0')::bigint < extract(epoch FROM now())::bigint - 86400"
+            ),
         ))
         .await
         .expect("listing templates");
@@ -188,6 +194,8 @@ async fn build_template(server: &DatabaseConnection, name: &str, content: Conten
     db.close().await.expect("close template");
     // renamed only when complete, so a crashed build never leaves a half-made template
     server.execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}")).await.expect("rename");
+    let built_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
+    server.execute_unprepared(&format!("COMMENT ON DATABASE {name} IS '{built_at}'")).await.expect("stamp");
 }
 
 fn fingerprint(bytes: &[u8]) -> u64 {
