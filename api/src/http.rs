@@ -2,7 +2,10 @@
 use crate::graphql::{self, AppSchema, Principal};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::ErrorExtensions;
-use async_graphql_axum::{GraphQLRequest, GraphQLResponse};
+use crate::cache::ResponseCache;
+use async_graphql_axum::rejection::GraphQLRejection;
+use async_graphql_axum::GraphQLBatchRequest;
+use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -24,6 +27,7 @@ pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: AppSchema,
     pub admin_token: Option<Arc<str>>,
+    pub cache: Arc<ResponseCache>,
 }
 
 pub fn router(state: AppState) -> Router {
@@ -54,20 +58,87 @@ async fn execute(state: AppState, request: Request) -> Response {
     let principal = match authenticate(request.headers(), state.admin_token.as_deref()) {
         Ok(principal) => principal,
         Err(err) => {
-            let response = async_graphql::Response::from_errors(vec![err.extend().into_server_error(Default::default())]);
-            return GraphQLResponse::from(response).into_response();
+            let error = err.extend().into_server_error(Default::default());
+            return json(&async_graphql::Response::from_errors(vec![error]));
         }
     };
-    let is_get = request.method() == Method::GET;
-    let gql = match GraphQLRequest::<async_graphql_axum::rejection::GraphQLRejection>::from_request(request, &()).await {
-        Ok(gql) => gql.into_inner(),
+    let is_json = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    // Public reads are served from the cache; uploads and authenticated calls never are.
+    if principal == Principal::Anonymous && (request.method() == Method::GET || is_json) {
+        return execute_cached(state, request).await;
+    }
+    let batch = match GraphQLBatchRequest::<GraphQLRejection>::from_request(request, &()).await {
+        Ok(batch) => batch.into_inner(),
         Err(rejection) => return rejection.into_response(),
     };
-    if is_get && gql.operation_name.is_none() && gql.query.trim_start().starts_with("mutation") {
-        return (StatusCode::METHOD_NOT_ALLOWED, "mutations go by POST").into_response();
+    let batch = graphql::with_request_data(batch, &state.db, &principal);
+    let mut response = state.schema.execute_batch(batch).await;
+    label_errors(&mut response);
+    json(&response)
+}
+
+/// The public path: the cache key is the request itself (query string or JSON body).
+async fn execute_cached(state: AppState, request: Request) -> Response {
+    let is_get = request.method() == Method::GET;
+    let query_string = request.uri().query().unwrap_or_default().to_owned();
+    let key: Vec<u8> = if is_get {
+        [b"GET ".as_slice(), query_string.as_bytes()].concat()
+    } else {
+        match axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await {
+            Ok(body) => [b"POST ".as_slice(), &body].concat(),
+            Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response(),
+        }
+    };
+    if let Some(hit) = state.cache.get(&key) {
+        return json_bytes(hit);
     }
-    let (context, loaders) = graphql::request_data(state.db.clone(), principal);
-    GraphQLResponse::from(state.schema.execute(gql.data(context).data(loaders)).await).into_response()
+    let generation = state.cache.generation();
+    let batch: async_graphql::BatchRequest = if is_get {
+        match async_graphql::http::parse_query_string(&query_string) {
+            Ok(request) => request.into(),
+            Err(err) => return (StatusCode::BAD_REQUEST, err.to_string()).into_response(),
+        }
+    } else {
+        match serde_json::from_slice(&key[b"POST ".len()..]) {
+            Ok(batch) => batch,
+            Err(err) => return (StatusCode::BAD_REQUEST, format!("not a GraphQL request: {err}")).into_response(),
+        }
+    };
+    let batch = graphql::with_request_data(batch, &state.db, &Principal::Anonymous);
+    let mut response = state.schema.execute_batch(batch).await;
+    label_errors(&mut response);
+    let body = Bytes::from(serde_json::to_vec(&response).unwrap_or_default());
+    if response.is_ok() {
+        state.cache.insert(&key, body.clone(), generation);
+    }
+    json_bytes(body)
+}
+
+/// Gives every error a code: async-graphql's own errors (syntax, validation, limits) have none.
+fn label_errors(response: &mut async_graphql::BatchResponse) {
+    let responses = match response {
+        async_graphql::BatchResponse::Single(one) => std::slice::from_mut(one),
+        async_graphql::BatchResponse::Batch(many) => many.as_mut_slice(),
+    };
+    for error in responses.iter_mut().flat_map(|r| r.errors.iter_mut()) {
+        let extensions = error.extensions.get_or_insert_with(Default::default);
+        if extensions.get("code").is_none() {
+            let limit = error.message.contains("too complex") || error.message.contains("nested too deep");
+            extensions.set("code", if limit { "QUERY_TOO_COMPLEX" } else { "BAD_USER_INPUT" });
+        }
+    }
+}
+
+fn json(response: &impl serde::Serialize) -> Response {
+    json_bytes(Bytes::from(serde_json::to_vec(response).unwrap_or_default()))
+}
+
+fn json_bytes(body: Bytes) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
 }
 
 /// The caller behind an `Authorization` header. No header is the anonymous public; a token

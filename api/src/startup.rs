@@ -1,31 +1,50 @@
 //! Building and running the application: pool, migrations, sample data, router, shutdown.
 use crate::config::Settings;
 use crate::http::{router, AppState};
+use crate::cache::ResponseCache;
 use crate::{database, graphql, import};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
+/// Statements slower than this are logged.
+const SLOW_STATEMENT: Duration = Duration::from_millis(250);
+
 pub struct Application {
     listener: TcpListener,
     state: AppState,
+    statements: Arc<AtomicU64>,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let db = database::connect_and_migrate(&settings.database_url).await?;
+        let mut db = database::connect_and_migrate(&settings.database_url).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        let counter = statements.clone();
+        db.set_metric_callback(move |info| {
+            counter.fetch_add(1, Ordering::Relaxed);
+            if info.elapsed > SLOW_STATEMENT {
+                tracing::warn!(elapsed = ?info.elapsed, sql = %info.statement.sql, "slow statement");
+            }
+        });
         if settings.load_sample && import::load_sample_if_empty(&db).await? {
             tracing::info!("loaded the bundled sample (Kazakhstan and Kyrgyzstan, 2021 and 2023)");
         }
         let listener = TcpListener::bind(settings.bind)
             .await
             .with_context(|| format!("binding {}", settings.bind))?;
+        let cache = Arc::new(ResponseCache::default());
+        cache.clone().listen(settings.database_url.clone()).await;
         let state = AppState {
             db,
             schema: graphql::schema(),
             admin_token: settings.admin_token.filter(|t| !t.is_empty()).map(Into::into),
+            cache,
         };
-        Ok(Self { listener, state })
+        Ok(Self { listener, state, statements })
     }
 
     pub fn port(&self) -> u16 {
@@ -34,6 +53,11 @@ impl Application {
 
     pub fn db(&self) -> &DatabaseConnection {
         &self.state.db
+    }
+
+    /// How many SQL statements the server has run: the N+1 tests watch it.
+    pub fn statements(&self) -> Arc<AtomicU64> {
+        self.statements.clone()
     }
 
     /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.

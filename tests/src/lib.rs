@@ -7,6 +7,8 @@ use ocindex::startup::Application;
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{json, Value};
 use std::path::PathBuf;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 pub const SERVER_URL: &str = "postgres://postgres@127.0.0.1:5432";
 pub const ADMIN_TOKEN: &str = "test-admin-token";
@@ -16,6 +18,8 @@ const FINGERPRINT: &str = env!("OCINDEX_SOURCE_FINGERPRINT");
 pub struct TestApp {
     pub address: String,
     pub db: DatabaseConnection,
+    /// SQL statements the server has run so far.
+    pub statements: Arc<AtomicU64>,
     pub database: TestDatabase,
     client: reqwest::Client,
 }
@@ -44,8 +48,9 @@ impl TestApp {
         let app = Application::build(settings).await.expect("the application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let db = app.db().clone();
+        let statements = app.statements();
         tokio::spawn(app.run_until_stopped());
-        Some(Self { address, db, database, client: reqwest::Client::new() })
+        Some(Self { address, db, statements, database, client: reqwest::Client::new() })
     }
 
     /// POSTs a GraphQL request and returns the whole response body.

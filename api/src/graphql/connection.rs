@@ -46,10 +46,6 @@ pub struct PageArgs {
 }
 
 impl PageArgs {
-    pub fn forward(first: Option<i32>, after: Option<String>) -> Self {
-        Self { first, after, ..Self::default() }
-    }
-
     /// The half-open range of positions `[start, end)` to return out of `total`.
     pub fn window(&self, total: usize) -> Result<(usize, usize)> {
         let size = |field: &str, n: Option<i32>| -> Result<Option<usize>> {
@@ -109,6 +105,12 @@ pub fn page<T: OutputType>(items: Vec<T>, args: &PageArgs) -> Result<Page<T>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl PageArgs {
+        fn forward(first: Option<i32>, after: Option<String>) -> Self {
+            Self { first, after, ..Self::default() }
+        }
+    }
 
     fn window(args: PageArgs, total: usize) -> (usize, usize) {
         args.window(total).unwrap()

@@ -74,6 +74,17 @@ impl RequestContext {
         }
     }
 
+    /// The editions a list's items are likely to read: the list's own and the default one.
+    pub async fn default_editions(&self, list_edition: &edition::Model) -> Result<Vec<i32>> {
+        let mut ids = vec![list_edition.id];
+        if let Ok(default) = self.edition("edition", None).await {
+            if default.id != list_edition.id {
+                ids.push(default.id);
+            }
+        }
+        Ok(ids)
+    }
+
     /// The latest published edition before `edition`: the one its deltas compare against.
     pub async fn previous(&self, edition: &edition::Model) -> Result<Option<&edition::Model>> {
         let editions = self.editions().await?;
@@ -124,11 +135,15 @@ impl RequestContext {
     }
 }
 
-/// The candidates nearest to `input` by edit distance, for "did you mean" suggestions.
+/// The candidates nearest to `input`, for "did you mean" suggestions: those that contain it
+/// first ("Caribbean" suggests "Caribbean & Central"), then by edit distance.
 pub fn closest<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
-    let mut scored: Vec<(usize, &str)> = candidates.map(|c| (strsim::levenshtein(input, c), c)).collect();
+    let needle = input.to_lowercase();
+    let mut scored: Vec<(bool, usize, &str)> = candidates
+        .map(|c| (!c.to_lowercase().contains(&needle), strsim::levenshtein(input, c), c))
+        .collect();
     scored.sort();
-    scored.into_iter().take(2).map(|(_, c)| format!("{c:?}")).collect()
+    scored.into_iter().take(2).map(|(_, _, c)| format!("{c:?}")).collect()
 }
 
 #[cfg(test)]

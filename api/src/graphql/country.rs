@@ -1,6 +1,8 @@
 //! Countries and their figures.
 use super::connection::{page, Page, PageArgs};
-use super::loaders::{FiguresOf, Loaders, MembershipOf};
+use super::loaders::{prime, ChangesInto, FiguresOf, Loaders, MembershipOf, Wants};
+use super::context::RequestContext;
+use super::filters::{CountryOrder, CountryWhere, Direction, FilterParser, ScoreField};
 use super::score::Score;
 use super::{ids, request};
 use crate::domain::{Continent, CountryCode, Pillar};
@@ -8,6 +10,9 @@ use crate::error::{ApiError, Result};
 use crate::repo;
 use async_graphql::{Context, Object, ID};
 use entity::{country, figure};
+use rust_decimal::Decimal;
+use std::cmp::Ordering;
+use std::collections::HashMap;
 
 /// A UN member state assessed by the Index.
 #[derive(Clone, Debug)]
@@ -33,14 +38,14 @@ impl Country {
     }
 
     fn score_of(&self, figure: figure::Model) -> Score {
-        Score { country: self.0.clone(), figure }
+        Score::new(self.0.clone(), figure)
     }
 }
 
 #[Object]
 impl Country {
     /// Global id (Relay).
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ids::encode("Country", &self.0.iso3)
     }
 
@@ -76,11 +81,21 @@ impl Country {
     async fn scores(&self, ctx: &Context<'_>, edition: Option<i32>, pillar: Option<Pillar>) -> Result<Vec<Score>> {
         let rc = request(ctx)?;
         let edition = rc.edition("edition", edition).await?;
+        // Fetched with the figures, in the same batch, when the selection asks for changes:
+        // left to each score, a page of countries would fetch them in many batches.
+        let changes = async {
+            if !ctx.look_ahead().field("change").exists() {
+                return Ok(None);
+            }
+            let key = ChangesInto { country_id: self.0.id, to_edition_id: edition.id };
+            Ok::<_, ApiError>(ctx.data_unchecked::<Loaders>().load_one(key).await?)
+        };
+        let (figures, changes) = tokio::try_join!(self.figures(ctx, edition.id), changes)?;
         let mut scores = Vec::new();
-        for figure in self.figures(ctx, edition.id).await? {
+        for figure in figures {
             let indicator = rc.indicator_by_id(figure.indicator_id).await?;
             if pillar.is_none_or(|p| p.as_db() == indicator.pillar) {
-                scores.push(self.score_of(figure));
+                scores.push(Score { changes: changes.clone(), ..self.score_of(figure) });
             }
         }
         Ok(scores)
@@ -124,11 +139,16 @@ impl CountryQuery {
         Ok(found.map(Country))
     }
 
-    /// The countries an edition covers (default: the latest published), by name.
+    /// The countries an edition covers (default: the latest published) that pass `where`,
+    /// by name unless `orderBy` says otherwise.
+    #[graphql(complexity = "first.unwrap_or(500).clamp(0, 500) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
     async fn countries(
         &self,
         ctx: &Context<'_>,
         edition: Option<i32>,
+        #[graphql(name = "where", desc = "conditions on continent, region, codes and scores")] filter: Option<CountryWhere>,
+        #[graphql(desc = "ordering keys, the first deciding first; ties fall back to the name")] order_by: Option<Vec<CountryOrder>>,
         #[graphql(desc = "page size, at most 500")] first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -136,7 +156,72 @@ impl CountryQuery {
     ) -> Result<Page<Country>> {
         let rc = request(ctx)?;
         let edition = rc.edition("edition", edition).await?;
-        let countries = repo::catalog::countries(&rc.db, Some(edition.id)).await?;
-        page(countries.into_iter().map(Country).collect(), &PageArgs { first, after, last, before })
+        let parser = FilterParser::new(rc, edition);
+        let filter = match &filter {
+            Some(filter) => Some(parser.parse(filter, "where").await?),
+            None => None,
+        };
+        let mut countries = repo::rankings::countries(&rc.db, edition.id, filter.as_ref()).await?;
+        if let Some(orders) = order_by.filter(|o| !o.is_empty()) {
+            sort(rc, &parser, edition, &mut countries, &orders).await?;
+        }
+        let page = page(countries.into_iter().map(Country).collect(), &PageArgs { first, after, last, before })?;
+        let ids: Vec<i32> = page.edges.iter().map(|e| e.node.0.id).collect();
+        prime(ctx.data_unchecked::<Loaders>(), &ids, &rc.default_editions(edition).await?, Wants::of(ctx, None)).await?;
+        Ok(page)
     }
+}
+
+/// Orders `countries` by the keys of `orders`; a country without a value for a key sorts
+/// after those with one, whatever the direction.
+async fn sort(
+    rc: &RequestContext,
+    parser: &FilterParser<'_>,
+    edition: &entity::edition::Model,
+    countries: &mut [country::Model],
+    orders: &[CountryOrder],
+) -> Result<()> {
+    let mut keys: Vec<(Direction, Option<HashMap<i32, Decimal>>)> = Vec::new();
+    for (i, order) in orders.iter().enumerate() {
+        let Some(slug) = &order.indicator else {
+            keys.push((order.direction, None));
+            continue;
+        };
+        let indicator = rc.indicator(&format!("orderBy[{i}].indicator"), slug).await?;
+        let values: HashMap<i32, Decimal> = match order.by {
+            ScoreField::Value | ScoreField::Rank => {
+                let figures = repo::rankings::figures_of(&rc.db, edition.id, indicator.id).await?;
+                let key = |f: &figure::Model| if order.by == ScoreField::Rank { Decimal::from(f.rank) } else { f.value };
+                figures.iter().map(|f| (f.country_id, key(f))).collect()
+            }
+            ScoreField::Change => match parser.since(&format!("orderBy[{i}].since"), order.since).await? {
+                Some(since) => repo::rankings::changes_of(&rc.db, indicator.id, since.id, edition.id)
+                    .await?
+                    .into_iter()
+                    .map(|c| (c.country_id, c.change))
+                    .collect(),
+                None => HashMap::new(),
+            },
+        };
+        keys.push((order.direction, Some(values)));
+    }
+    countries.sort_by(|a, b| {
+        for (direction, values) in &keys {
+            let ordering = match values {
+                None => a.name.cmp(&b.name),
+                Some(values) => match (values.get(&a.id), values.get(&b.id)) {
+                    (Some(x), Some(y)) => x.cmp(y),
+                    (Some(_), None) => return Ordering::Less,
+                    (None, Some(_)) => return Ordering::Greater,
+                    (None, None) => Ordering::Equal,
+                },
+            };
+            let ordering = if *direction == Direction::Desc { ordering.reverse() } else { ordering };
+            if ordering != Ordering::Equal {
+                return ordering;
+            }
+        }
+        a.name.cmp(&b.name)
+    });
+    Ok(())
 }

@@ -22,7 +22,7 @@ pub struct Edition(pub edition::Model);
 #[Object]
 impl Edition {
     /// Global id (Relay).
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ids::encode("Edition", &self.0.year.to_string())
     }
 

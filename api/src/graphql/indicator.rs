@@ -13,7 +13,7 @@ pub struct Indicator(pub indicator::Model);
 #[Object]
 impl Indicator {
     /// Global id (Relay).
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ids::encode("Indicator", &self.0.slug)
     }
 

@@ -1,17 +1,18 @@
 //! Per-request DataLoaders: every relation a list can fan out over is fetched in one batch.
 use crate::error::ApiError;
 use crate::repo;
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{country, country_edition, figure};
 use rust_decimal::Decimal;
 use sea_orm::{DatabaseConnection, DbErr};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-pub type Loaders = DataLoader<Batch>;
+pub type Loaders = DataLoader<Batch, HashMapCache>;
 
 pub fn loaders(db: DatabaseConnection) -> Loaders {
-    DataLoader::new(Batch { db }, tokio::spawn)
+    // per request, so caching is safe; a key asked for again is never fetched twice
+    DataLoader::with_cache(Batch { db }, tokio::spawn, HashMapCache::default()).max_batch_size(10_000)
 }
 
 /// One batcher for every key type, so a request carries a single loader.
@@ -92,34 +93,84 @@ impl Loader<CountryId> for Batch {
     }
 }
 
-/// The change of one country's indicator between two editions.
+/// A country's changes into an edition from every earlier one, by (from edition, indicator).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ChangeOf {
+pub struct ChangesInto {
     pub country_id: i32,
-    pub indicator_id: i32,
-    pub from_edition_id: i32,
     pub to_edition_id: i32,
 }
 
-impl Loader<ChangeOf> for Batch {
-    type Value = Decimal;
+pub type Changes = Arc<HashMap<(i32, i32), Decimal>>;
+
+impl Loader<ChangesInto> for Batch {
+    type Value = Changes;
     type Error = BatchError;
 
-    async fn load(&self, keys: &[ChangeOf]) -> Result<HashMap<ChangeOf, Self::Value>, Self::Error> {
-        let tuples: Vec<_> =
-            keys.iter().map(|k| (k.country_id, k.indicator_id, k.from_edition_id, k.to_edition_id)).collect();
-        let rows = repo::figures::changes(&self.db, &tuples).await?;
-        Ok(rows
-            .into_iter()
-            .map(|c| {
-                let key = ChangeOf {
-                    country_id: c.country_id,
-                    indicator_id: c.indicator_id,
-                    from_edition_id: c.from_edition_id,
-                    to_edition_id: c.to_edition_id,
-                };
-                (key, c.change)
-            })
-            .collect())
+    async fn load(&self, keys: &[ChangesInto]) -> Result<HashMap<ChangesInto, Self::Value>, Self::Error> {
+        let pairs: Vec<_> = keys.iter().map(|k| (k.country_id, k.to_edition_id)).collect();
+        let mut out: HashMap<ChangesInto, HashMap<(i32, i32), Decimal>> =
+            keys.iter().map(|k| (*k, HashMap::new())).collect();
+        for c in repo::figures::changes_into(&self.db, &pairs).await? {
+            let key = ChangesInto { country_id: c.country_id, to_edition_id: c.to_edition_id };
+            out.entry(key).or_default().insert((c.from_edition_id, c.indicator_id), c.change);
+        }
+        Ok(out.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
     }
+}
+
+/// What the items of a list will ask of the loaders, read from the query's selection.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Wants {
+    pub figures: bool,
+    pub memberships: bool,
+    pub changes: bool,
+}
+
+impl Wants {
+    /// For a connection of countries (`nodes { … }` or `edges { node { … } }`), or of scores
+    /// whose country is under `country`.
+    pub fn of(ctx: &async_graphql::Context<'_>, country_under: Option<&str>) -> Self {
+        let look = ctx.look_ahead();
+        let items = [look.field("nodes"), look.field("edges").field("node")];
+        let mut wants = Self::default();
+        for item in items {
+            wants.changes |= item.field("change").exists();
+            let country = match country_under {
+                Some(field) => item.field(field),
+                None => item,
+            };
+            wants.figures |= country.field("scores").exists() || country.field("score").exists();
+            wants.memberships |= country.field("continent").exists() || country.field("region").exists();
+            wants.changes |= country.field("scores").field("change").exists();
+        }
+        wants
+    }
+}
+
+/// Loads in one batch per relation what every item of a page will ask for, so that the items'
+/// own loads find it cached. Left to the items, a page's loads can straddle the loader's
+/// batching window and go out in several batches.
+pub async fn prime(loaders: &Loaders, country_ids: &[i32], edition_ids: &[i32], wants: Wants) -> Result<(), ApiError> {
+    let pairs: Vec<(i32, i32)> =
+        country_ids.iter().flat_map(|&country_id| edition_ids.iter().map(move |&edition_id| (country_id, edition_id))).collect();
+    let figures = async {
+        if wants.figures {
+            loaders.load_many(pairs.iter().map(|&(country_id, edition_id)| FiguresOf { country_id, edition_id })).await?;
+        }
+        Ok::<_, BatchError>(())
+    };
+    let memberships = async {
+        if wants.memberships {
+            loaders.load_many(pairs.iter().map(|&(country_id, edition_id)| MembershipOf { country_id, edition_id })).await?;
+        }
+        Ok::<_, BatchError>(())
+    };
+    let changes = async {
+        if wants.changes {
+            loaders.load_many(pairs.iter().map(|&(country_id, to_edition_id)| ChangesInto { country_id, to_edition_id })).await?;
+        }
+        Ok::<_, BatchError>(())
+    };
+    tokio::try_join!(figures, memberships, changes)?;
+    Ok(())
 }

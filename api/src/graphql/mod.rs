@@ -3,25 +3,34 @@ mod connection;
 mod context;
 mod country;
 mod edition;
+mod filters;
 mod ids;
 mod indicator;
 mod loaders;
+mod node;
+mod ranking;
 mod score;
 
 pub use context::{Principal, RequestContext};
 
 use crate::error::{ApiError, Result};
-use async_graphql::{Context, EmptyMutation, EmptySubscription, MergedObject, Schema};
+use async_graphql::{BatchRequest, Context, EmptyMutation, EmptySubscription, MergedObject, Request, Schema};
 use sea_orm::DatabaseConnection;
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(edition::EditionQuery, indicator::IndicatorQuery, country::CountryQuery);
+pub struct QueryRoot(
+    edition::EditionQuery,
+    indicator::IndicatorQuery,
+    country::CountryQuery,
+    ranking::RankingQuery,
+    node::NodeQuery,
+);
 
 pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 
 /// Deepest nesting and most fields a single request may ask for.
 pub const MAX_DEPTH: usize = 12;
-pub const MAX_COMPLEXITY: usize = 50_000;
+pub const MAX_COMPLEXITY: usize = 20_000;
 
 /// The schema, independent of the HTTP layer: the server and `ocindex schema` share it.
 pub fn schema() -> AppSchema {
@@ -31,9 +40,15 @@ pub fn schema() -> AppSchema {
         .finish()
 }
 
-/// The data a request carries: its context and its loaders.
-pub fn request_data(db: DatabaseConnection, principal: Principal) -> (RequestContext, loaders::Loaders) {
-    (RequestContext::new(db.clone(), principal), loaders::loaders(db))
+/// Gives each request of a batch its own context and loaders.
+pub fn with_request_data(batch: BatchRequest, db: &DatabaseConnection, principal: &Principal) -> BatchRequest {
+    let prepare = |request: Request| {
+        request.data(RequestContext::new(db.clone(), principal.clone())).data(loaders::loaders(db.clone()))
+    };
+    match batch {
+        BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),
+        BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(prepare).collect()),
+    }
 }
 
 fn request<'a>(ctx: &Context<'a>) -> Result<&'a RequestContext> {

@@ -2,7 +2,7 @@
 use super::country::Country;
 use super::edition::Edition;
 use super::indicator::Indicator;
-use super::loaders::{ChangeOf, Loaders};
+use super::loaders::{Changes, ChangesInto, Loaders};
 use super::{ids, request};
 use crate::error::{ApiError, Result};
 use async_graphql::{Context, Object, ID};
@@ -15,6 +15,14 @@ use rust_decimal::Decimal;
 pub struct Score {
     pub country: country::Model,
     pub figure: figure::Model,
+    /// The country's changes into this edition, when the parent already fetched them.
+    pub changes: Option<Changes>,
+}
+
+impl Score {
+    pub fn new(country: country::Model, figure: figure::Model) -> Self {
+        Self { country, figure, changes: None }
+    }
 }
 
 /// The published 2-decimal figures travel as JSON numbers; 2 decimals print exactly.
@@ -25,7 +33,7 @@ pub fn published(value: Decimal) -> f64 {
 #[Object]
 impl Score {
     /// Global id (Relay).
-    async fn id(&self, ctx: &Context<'_>) -> Result<ID> {
+    pub(crate) async fn id(&self, ctx: &Context<'_>) -> Result<ID> {
         let rc = request(ctx)?;
         let edition = rc.edition_by_id(self.figure.edition_id).await?.map_or(0, |e| e.year);
         let indicator = rc.indicator_by_id(self.figure.indicator_id).await?;
@@ -69,13 +77,14 @@ impl Score {
                 format!("since must name an edition before {to}"),
             ));
         }
-        let key = ChangeOf {
-            country_id: self.figure.country_id,
-            indicator_id: self.figure.indicator_id,
-            from_edition_id: from.id,
-            to_edition_id: self.figure.edition_id,
+        let changes = match &self.changes {
+            Some(changes) => changes.clone(),
+            None => {
+                let key = ChangesInto { country_id: self.figure.country_id, to_edition_id: self.figure.edition_id };
+                ctx.data_unchecked::<Loaders>().load_one(key).await?.unwrap_or_default()
+            }
         };
-        Ok(ctx.data_unchecked::<Loaders>().load_one(key).await?.map(published))
+        Ok(changes.get(&(from.id, self.figure.indicator_id)).copied().map(published))
     }
 
     /// Rank among all countries of the edition (1 = highest value; ties share a rank).

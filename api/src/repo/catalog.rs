@@ -106,3 +106,21 @@ pub async fn alias_index<C: ConnectionTrait>(db: &C) -> Result<HashMap<String, i
     let aliases = country_alias::Entity::find().all(db).await?;
     Ok(aliases.into_iter().map(|a| (a.alias_key, a.country_id)).collect())
 }
+
+/// The regions of an edition, by name.
+pub async fn regions<C: ConnectionTrait>(db: &C, edition_id: i32) -> Result<Vec<String>, DbErr> {
+    country_edition::Entity::find()
+        .select_only()
+        .column(country_edition::Column::Region)
+        .distinct()
+        .filter(country_edition::Column::EditionId.eq(edition_id))
+        .order_by_asc(country_edition::Column::Region)
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+/// Every country, for suggestions when a code is unknown.
+pub async fn all_countries<C: ConnectionTrait>(db: &C) -> Result<Vec<country::Model>, DbErr> {
+    country::Entity::find().order_by_asc(country::Column::Iso3).all(db).await
+}

@@ -127,22 +127,18 @@ pub async fn for_countries<C: ConnectionTrait>(
     Ok(rows.into_iter().filter(|f| wanted.contains(&(f.country_id, f.edition_id))).collect())
 }
 
-/// Changes for (country, indicator, from edition, to edition) keys.
+/// Every change of the given countries into the given editions, from any earlier edition:
+/// keys are (country, to edition).
 #[tracing::instrument(skip(db, keys), fields(keys = keys.len()))]
-pub async fn changes<C: ConnectionTrait>(
+pub async fn changes_into<C: ConnectionTrait>(
     db: &C,
-    keys: &[(i32, i32, i32, i32)],
+    keys: &[(i32, i32)],
 ) -> Result<Vec<figure_change::Model>, DbErr> {
     let rows = figure_change::Entity::find()
         .filter(figure_change::Column::CountryId.is_in(keys.iter().map(|k| k.0)))
-        .filter(figure_change::Column::IndicatorId.is_in(keys.iter().map(|k| k.1)))
-        .filter(figure_change::Column::FromEditionId.is_in(keys.iter().map(|k| k.2)))
-        .filter(figure_change::Column::ToEditionId.is_in(keys.iter().map(|k| k.3)))
+        .filter(figure_change::Column::ToEditionId.is_in(keys.iter().map(|k| k.1)))
         .all(db)
         .await?;
     let wanted: HashSet<_> = keys.iter().copied().collect();
-    Ok(rows
-        .into_iter()
-        .filter(|c| wanted.contains(&(c.country_id, c.indicator_id, c.from_edition_id, c.to_edition_id)))
-        .collect())
+    Ok(rows.into_iter().filter(|c| wanted.contains(&(c.country_id, c.to_edition_id))).collect())
 }

@@ -3,7 +3,9 @@
 pub mod catalog;
 pub mod dataset;
 pub mod figures;
+pub mod filters;
 pub mod narratives;
+pub mod rankings;
 
 /// What a caller may see: the public reads published editions only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,0 +1,277 @@
+//! Filter and order inputs, parsed at the boundary into the repository's filter model.
+use super::context::{closest, RequestContext};
+use crate::domain::{Continent, CountryCode};
+use crate::error::{ApiError, Result};
+use crate::repo::filters::{Cmp, CountryFilter, ScoreFilter};
+use crate::repo;
+use crate::repo::rankings::Area;
+use tokio::sync::OnceCell;
+use async_graphql::{Enum, InputObject};
+use entity::edition;
+use rust_decimal::Decimal;
+use std::str::FromStr;
+
+/// Comparisons on a decimal figure; every one given must hold.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct FloatFilter {
+    /// Equal to.
+    pub eq: Option<f64>,
+    /// Not equal to.
+    pub ne: Option<f64>,
+    /// Greater than.
+    pub gt: Option<f64>,
+    /// Greater than or equal to.
+    pub gte: Option<f64>,
+    /// Less than.
+    pub lt: Option<f64>,
+    /// Less than or equal to.
+    pub lte: Option<f64>,
+}
+
+/// Comparisons on a whole number; every one given must hold.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct IntFilter {
+    /// Equal to.
+    pub eq: Option<i32>,
+    /// Not equal to.
+    pub ne: Option<i32>,
+    /// Greater than.
+    pub gt: Option<i32>,
+    /// Greater than or equal to.
+    pub gte: Option<i32>,
+    /// Less than.
+    pub lt: Option<i32>,
+    /// Less than or equal to.
+    pub lte: Option<i32>,
+}
+
+fn comparisons<T: Copy>(eq: Option<T>, ne: Option<T>, gt: Option<T>, gte: Option<T>, lt: Option<T>, lte: Option<T>) -> Vec<(Cmp, T)> {
+    [(Cmp::Eq, eq), (Cmp::Ne, ne), (Cmp::Gt, gt), (Cmp::Gte, gte), (Cmp::Lt, lt), (Cmp::Lte, lte)]
+        .into_iter()
+        .filter_map(|(cmp, v)| v.map(|v| (cmp, v)))
+        .collect()
+}
+
+impl FloatFilter {
+    /// The comparisons as exact decimals: a JSON number's shortest form is the decimal the
+    /// caller wrote (0.1 stays 0.1), so no binary rounding reaches the comparison.
+    pub fn parse(&self, field: &str) -> Result<Vec<(Cmp, Decimal)>> {
+        comparisons(self.eq, self.ne, self.gt, self.gte, self.lt, self.lte)
+            .into_iter()
+            .map(|(cmp, v)| Ok((cmp, decimal_input(field, v)?)))
+            .collect()
+    }
+}
+
+impl IntFilter {
+    pub fn parse(&self) -> Vec<(Cmp, i32)> {
+        comparisons(self.eq, self.ne, self.gt, self.gte, self.lt, self.lte)
+    }
+}
+
+/// A float argument as an exact decimal.
+pub fn decimal_input(field: &str, value: f64) -> Result<Decimal> {
+    if !value.is_finite() {
+        return Err(ApiError::bad_input(field, value, "not a finite number"));
+    }
+    Decimal::from_str(&value.to_string())
+        .or_else(|_| Decimal::from_scientific(&format!("{value:e}")))
+        .map_err(|_| ApiError::bad_input(field, value, "out of the range of scores"))
+}
+
+/// Which countries to keep. Fields given together must all hold; `and`, `or` and `not`
+/// combine conditions.
+#[derive(InputObject, Clone, Debug, Default)]
+pub struct CountryWhere {
+    /// Every condition holds.
+    pub and: Option<Vec<CountryWhere>>,
+    /// At least one condition holds.
+    pub or: Option<Vec<CountryWhere>>,
+    /// The condition does not hold.
+    pub not: Option<Box<CountryWhere>>,
+    /// In this continent (in the edition queried).
+    pub continent: Option<Continent>,
+    /// In this region (in the edition queried), e.g. "Central Asia and the Caucasus".
+    pub region: Option<String>,
+    /// One of these ISO3 codes.
+    pub iso3: Option<Vec<String>>,
+    /// A condition on one of the country's scores.
+    pub score: Option<ScoreCondition>,
+}
+
+/// A condition on a country's score for one indicator in the edition queried.
+#[derive(InputObject, Clone, Debug)]
+pub struct ScoreCondition {
+    /// Indicator slug, e.g. "synthetic-drug-trade" or "criminality".
+    pub indicator: String,
+    /// Comparisons on the published value.
+    pub value: Option<FloatFilter>,
+    /// Comparisons on the change since `since`; countries without a change there (the
+    /// indicator is new) do not match.
+    pub change: Option<FloatFilter>,
+    /// The earlier edition `change` compares with; default: the previous published edition.
+    pub since: Option<i32>,
+    /// Comparisons on the rank among all countries.
+    pub rank: Option<IntFilter>,
+}
+
+/// What a score ordering compares.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ScoreField {
+    /// The published value.
+    #[default]
+    Value,
+    /// The change since `since` (default: the previous published edition).
+    Change,
+    /// The rank among all countries.
+    Rank,
+}
+
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Direction {
+    Asc,
+    #[default]
+    Desc,
+}
+
+/// One key of a country ordering; without an indicator, countries are ordered by name.
+/// Countries with no value for the key come last.
+#[derive(InputObject, Clone, Debug)]
+pub struct CountryOrder {
+    /// Indicator slug to order by; omit it to order by name.
+    pub indicator: Option<String>,
+    #[graphql(default)]
+    pub by: ScoreField,
+    /// With `by: CHANGE`: the earlier edition (default: the previous published edition).
+    pub since: Option<i32>,
+    #[graphql(default)]
+    pub direction: Direction,
+}
+
+/// Resolves a filter tree against this request's catalogue; errors name the offending path.
+pub struct FilterParser<'a> {
+    rc: &'a RequestContext,
+    edition: &'a edition::Model,
+    regions: OnceCell<Vec<String>>,
+    countries: OnceCell<Vec<entity::country::Model>>,
+}
+
+impl<'a> FilterParser<'a> {
+    pub fn new(rc: &'a RequestContext, edition: &'a edition::Model) -> Self {
+        Self { rc, edition, regions: OnceCell::new(), countries: OnceCell::new() }
+    }
+
+    pub async fn parse(&self, input: &CountryWhere, path: &str) -> Result<CountryFilter> {
+        let mut parts = Vec::new();
+        if let Some(and) = &input.and {
+            let mut all = Vec::new();
+            for (i, part) in and.iter().enumerate() {
+                all.push(Box::pin(self.parse(part, &format!("{path}.and[{i}]"))).await?);
+            }
+            parts.push(CountryFilter::All(all));
+        }
+        if let Some(or) = &input.or {
+            let mut any = Vec::new();
+            for (i, part) in or.iter().enumerate() {
+                any.push(Box::pin(self.parse(part, &format!("{path}.or[{i}]"))).await?);
+            }
+            parts.push(CountryFilter::Any(any));
+        }
+        if let Some(not) = &input.not {
+            parts.push(CountryFilter::Not(Box::new(Box::pin(self.parse(not, &format!("{path}.not"))).await?)));
+        }
+        if let Some(continent) = input.continent {
+            parts.push(CountryFilter::Continent(continent.as_db()));
+        }
+        if let Some(region) = &input.region {
+            parts.push(CountryFilter::Region(self.region(&format!("{path}.region"), region).await?));
+        }
+        if let Some(codes) = &input.iso3 {
+            let field = format!("{path}.iso3");
+            let mut known = Vec::new();
+            for code in codes {
+                known.push(self.iso3(&field, code).await?);
+            }
+            parts.push(CountryFilter::Iso3(known));
+        }
+        if let Some(score) = &input.score {
+            parts.push(CountryFilter::Score(self.score(score, &format!("{path}.score")).await?));
+        }
+        Ok(CountryFilter::All(parts))
+    }
+
+    async fn score(&self, input: &ScoreCondition, path: &str) -> Result<ScoreFilter> {
+        let indicator = self.rc.indicator(&format!("{path}.indicator"), &input.indicator).await?;
+        let change = match &input.change {
+            Some(filter) => filter.parse(&format!("{path}.change"))?,
+            None => Vec::new(),
+        };
+        let since = self.since(&format!("{path}.since"), input.since).await?;
+        Ok(ScoreFilter {
+            indicator_id: indicator.id,
+            value: input.value.as_ref().map(|f| f.parse(&format!("{path}.value"))).transpose()?.unwrap_or_default(),
+            rank: input.rank.as_ref().map(IntFilter::parse).unwrap_or_default(),
+            change,
+            since_edition_id: since.map(|e| e.id),
+        })
+    }
+
+    /// The edition a `since` names (it must precede the edition queried), or by default the
+    /// previous published edition.
+    pub async fn since(&self, field: &str, since: Option<i32>) -> Result<Option<&edition::Model>> {
+        match since {
+            None => self.rc.previous(self.edition).await,
+            Some(year) => {
+                let from = self.rc.edition(field, Some(year)).await?;
+                if from.year >= self.edition.year {
+                    return Err(ApiError::bad_input(
+                        field,
+                        year,
+                        format!("{field} must name an edition before {}", self.edition.year),
+                    ));
+                }
+                Ok(Some(from))
+            }
+        }
+    }
+
+    pub async fn region(&self, field: &str, region: &str) -> Result<String> {
+        let regions = self
+            .regions
+            .get_or_try_init(|| repo::catalog::regions(&self.rc.db, self.edition.id))
+            .await?;
+        let wanted = region.trim();
+        regions.iter().find(|r| r.eq_ignore_ascii_case(wanted)).cloned().ok_or_else(|| {
+            ApiError::bad_input(
+                field,
+                region,
+                format!(
+                    "no region {region:?} in the {} edition; did you mean {}?",
+                    self.edition.year,
+                    closest(wanted, regions.iter().map(String::as_str)).join(" or ")
+                ),
+            )
+        })
+    }
+
+    pub async fn iso3(&self, field: &str, code: &str) -> Result<String> {
+        let countries = self.countries.get_or_try_init(|| repo::catalog::all_countries(&self.rc.db)).await?;
+        if let Ok(parsed) = CountryCode::parse(field, code) {
+            if countries.iter().any(|c| c.iso3 == parsed.as_str()) {
+                return Ok(parsed.as_str().to_owned());
+            }
+        }
+        // a name where a code was expected ("Kazakhstan") is suggested by its code
+        let by_name = countries.iter().find(|c| c.name.eq_ignore_ascii_case(code.trim())).map(|c| format!("{:?}", c.iso3));
+        let suggestions = by_name.map_or_else(|| closest(&code.trim().to_ascii_uppercase(), countries.iter().map(|c| c.iso3.as_str())), |s| vec![s]);
+        Err(ApiError::bad_input(field, code, format!("unknown country code {code:?}; did you mean {}?", suggestions.join(" or "))))
+    }
+
+    pub async fn area(&self, continent: Option<Continent>, region: Option<&str>) -> Result<Area> {
+        let region = match region {
+            Some(r) => Some(self.region("region", r).await?),
+            None => None,
+        };
+        Ok(Area { continent: continent.map(Continent::as_db), region })
+    }
+}

@@ -1,0 +1,61 @@
+//! Relay object identification: any object by its global id.
+use super::country::Country;
+use super::edition::Edition;
+use super::indicator::Indicator;
+use super::loaders::{FiguresOf, Loaders};
+use super::score::Score;
+use super::{ids, request};
+use crate::error::{ApiError, Result};
+use crate::repo;
+use async_graphql::{Context, Interface, Object, ID};
+
+/// An object with a global id.
+#[derive(Interface)]
+#[graphql(field(name = "id", ty = "ID", desc = "Global id (Relay)."))]
+pub enum Node {
+    Country(Country),
+    Edition(Edition),
+    Indicator(Indicator),
+    Score(Score),
+}
+
+#[derive(Default)]
+pub struct NodeQuery;
+
+#[Object]
+impl NodeQuery {
+    /// Any object by its global id; null when it no longer exists or is not visible to the
+    /// caller.
+    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+        let rc = request(ctx)?;
+        let not_ours = || ApiError::bad_input("id", id.as_str(), format!("{:?} is not an id of this API", id.as_str()));
+        let (kind, key) = ids::decode(&id).ok_or_else(not_ours)?;
+        let node = match kind.as_str() {
+            "Country" => repo::catalog::country_by_iso3(&rc.db, &key).await?.map(|c| Node::Country(Country(c))),
+            "Edition" => {
+                let year: i32 = key.parse().map_err(|_| not_ours())?;
+                rc.editions().await?.iter().find(|e| e.year == year).cloned().map(|e| Node::Edition(Edition(e)))
+            }
+            "Indicator" => rc.indicators().await?.iter().find(|i| i.slug == key).cloned().map(|i| Node::Indicator(Indicator(i))),
+            "Score" => {
+                let mut parts = key.splitn(3, ':');
+                let (Some(iso3), Some(year), Some(slug)) = (parts.next(), parts.next(), parts.next()) else {
+                    return Err(not_ours());
+                };
+                let year: i32 = year.parse().map_err(|_| not_ours())?;
+                let country = repo::catalog::country_by_iso3(&rc.db, iso3).await?;
+                let edition = rc.editions().await?.iter().find(|e| e.year == year);
+                let indicator = rc.indicators().await?.iter().find(|i| i.slug == slug);
+                let (Some(country), Some(edition), Some(indicator)) = (country, edition, indicator) else {
+                    return Ok(None);
+                };
+                let key = FiguresOf { country_id: country.id, edition_id: edition.id };
+                let figures = ctx.data_unchecked::<Loaders>().load_one(key).await?.unwrap_or_default();
+                let figure = figures.into_iter().find(|f| f.indicator_id == indicator.id);
+                figure.map(|figure| Node::Score(Score::new(country, figure)))
+            }
+            _ => return Err(not_ours()),
+        };
+        Ok(node)
+    }
+}

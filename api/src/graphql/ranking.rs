@@ -1,0 +1,173 @@
+//! Rankings and changes between editions: the Index's lists over all countries.
+use super::connection::{page, Page, PageArgs};
+use super::country::Country;
+use super::edition::Edition;
+use super::filters::{FilterParser, FloatFilter};
+use super::indicator::Indicator;
+use super::loaders::{prime, Loaders, Wants};
+use super::request;
+use super::score::{published, Score};
+use crate::domain::Continent;
+use crate::error::{ApiError, Result};
+use crate::repo::rankings::{self, ChangeOrder, ChangeRow};
+use async_graphql::{Context, Enum, Object};
+use entity::{edition, indicator};
+
+/// How an indicator changed for one country between two editions.
+pub struct ScoreChange {
+    row: ChangeRow,
+    indicator: indicator::Model,
+    from: edition::Model,
+    to: edition::Model,
+}
+
+#[Object]
+impl ScoreChange {
+    async fn country(&self) -> Country {
+        Country(self.row.country())
+    }
+
+    async fn indicator(&self) -> Indicator {
+        Indicator(self.indicator.clone())
+    }
+
+    /// The earlier edition.
+    async fn from(&self) -> Edition {
+        Edition(self.from.clone())
+    }
+
+    /// The later edition.
+    async fn to(&self) -> Edition {
+        Edition(self.to.clone())
+    }
+
+    /// The published value in the earlier edition.
+    async fn from_value(&self) -> f64 {
+        published(self.row.from_value)
+    }
+
+    /// The published value in the later edition.
+    async fn to_value(&self) -> f64 {
+        published(self.row.to_value)
+    }
+
+    /// `toValue − fromValue` from unrounded values, rounded half up to 2 decimals (so it can
+    /// differ by 0.01 from the difference of the rounded values, as the Index publishes it).
+    async fn change(&self) -> f64 {
+        published(self.row.change)
+    }
+}
+
+/// The order of a list of changes; ties are broken by country name.
+#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum ScoreChangeOrder {
+    /// Largest rise first.
+    #[default]
+    ChangeDesc,
+    /// Largest fall first.
+    ChangeAsc,
+    /// Highest later value first.
+    ToValueDesc,
+    /// Lowest later value first.
+    ToValueAsc,
+    /// By country name.
+    NameAsc,
+}
+
+impl From<ScoreChangeOrder> for ChangeOrder {
+    fn from(order: ScoreChangeOrder) -> Self {
+        match order {
+            ScoreChangeOrder::ChangeDesc => Self::ChangeDesc,
+            ScoreChangeOrder::ChangeAsc => Self::ChangeAsc,
+            ScoreChangeOrder::ToValueDesc => Self::ToValueDesc,
+            ScoreChangeOrder::ToValueAsc => Self::ToValueAsc,
+            ScoreChangeOrder::NameAsc => Self::NameAsc,
+        }
+    }
+}
+
+#[derive(Default)]
+pub struct RankingQuery;
+
+#[Object]
+impl RankingQuery {
+    /// Countries ranked by an indicator in an edition (default: the latest published),
+    /// highest value first; ties share a rank (1, 2, 2, 4) and are listed by name. With a
+    /// continent or region, only its countries are listed: read `rankInContinent` or
+    /// `rankInRegion` for their rank within it.
+    #[graphql(complexity = "first.unwrap_or(500).clamp(0, 500) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
+    async fn ranking(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "indicator slug, e.g. \"criminality\"")] indicator: String,
+        edition: Option<i32>,
+        continent: Option<Continent>,
+        region: Option<String>,
+        #[graphql(desc = "page size, at most 500")] first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Page<Score>> {
+        let rc = request(ctx)?;
+        let indicator = rc.indicator("indicator", &indicator).await?;
+        let edition = rc.edition("edition", edition).await?;
+        let area = FilterParser::new(rc, edition).area(continent, region.as_deref()).await?;
+        let rows = rankings::ranking(&rc.db, edition.id, indicator.id, &area).await?;
+        let scores = rows
+            .into_iter()
+            .map(|row| {
+                let (country, figure) = row.split();
+                Score::new(country, figure)
+            })
+            .collect();
+        let page = page(scores, &PageArgs { first, after, last, before })?;
+        let ids: Vec<i32> = page.edges.iter().map(|e| e.node.country.id).collect();
+        let wants = Wants::of(ctx, Some("country"));
+        prime(ctx.data_unchecked::<Loaders>(), &ids, &rc.default_editions(edition).await?, wants).await?;
+        Ok(page)
+    }
+
+    /// How an indicator changed between two editions (default: the latest published edition
+    /// against the one before it), from unrounded values. Countries whose indicator did not
+    /// exist in the earlier edition have no change and are not listed.
+    #[graphql(complexity = "first.unwrap_or(500).clamp(0, 500) as usize * child_complexity")]
+    #[allow(clippy::too_many_arguments)]
+    async fn score_changes(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "indicator slug, e.g. \"synthetic-drug-trade\"")] indicator: String,
+        #[graphql(desc = "the earlier edition; default: the published edition before `to`")] from: Option<i32>,
+        #[graphql(desc = "the later edition; default: the latest published")] to: Option<i32>,
+        #[graphql(desc = "comparisons the change must pass, e.g. { gt: 0 }")] change: Option<FloatFilter>,
+        continent: Option<Continent>,
+        region: Option<String>,
+        #[graphql(desc = "default: CHANGE_DESC")] order_by: Option<ScoreChangeOrder>,
+        #[graphql(desc = "page size, at most 500")] first: Option<i32>,
+        after: Option<String>,
+        last: Option<i32>,
+        before: Option<String>,
+    ) -> Result<Page<ScoreChange>> {
+        let rc = request(ctx)?;
+        let indicator = rc.indicator("indicator", &indicator).await?;
+        let to = rc.edition("to", to).await?;
+        let parser = FilterParser::new(rc, to);
+        let from = parser.since("from", from).await?.ok_or_else(|| {
+            ApiError::bad_input("to", to.year, format!("no published edition precedes {}", to.year))
+        })?;
+        let comparisons = change.map(|c| c.parse("change")).transpose()?.unwrap_or_default();
+        let area = parser.area(continent, region.as_deref()).await?;
+        let rows =
+            rankings::changes(&rc.db, indicator.id, from.id, to.id, &comparisons, &area, order_by.unwrap_or_default().into())
+                .await?;
+        let changes = rows
+            .into_iter()
+            .map(|row| ScoreChange { row, indicator: indicator.clone(), from: from.clone(), to: to.clone() })
+            .collect();
+        let page = page(changes, &PageArgs { first, after, last, before })?;
+        let ids: Vec<i32> = page.edges.iter().map(|e| e.node.row.country_id).collect();
+        let wants = Wants { changes: false, ..Wants::of(ctx, Some("country")) };
+        prime(ctx.data_unchecked::<Loaders>(), &ids, &rc.default_editions(to).await?, wants).await?;
+        Ok(page)
+    }
+}
