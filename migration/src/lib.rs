@@ -1,16 +1,6 @@
 //! Schema of the Index database: one migration per concern, each with a real `down`.
 pub use sea_orm_migration::prelude::*;
 
-mod m20261122_000001_create_countries;
-mod m20261122_000002_create_editions;
-mod m20261122_000003_create_indicators;
-mod m20261122_000004_create_memberships;
-mod m20261122_000005_create_scores;
-mod m20261122_000006_create_figures;
-mod m20261122_000007_create_narratives;
-mod m20261122_000008_seed_indicators;
-mod m20261122_000009_seed_countries;
-mod m20261122_000020_create_change_notifications;
 pub mod reference;
 
 pub struct Migrator;
@@ -37,3 +27,36 @@ impl MigratorTrait for Migrator {
 pub(crate) async fn run_sql(manager: &SchemaManager<'_>, sql: &str) -> Result<(), DbErr> {
     manager.get_connection().execute_unprepared(sql).await.map(|_| ())
 }
+
+/// A migration made of two SQL scripts; its name is the module's.
+macro_rules! sql_migration {
+    (up: $up:expr, down: $down:expr $(,)?) => {
+        use sea_orm_migration::prelude::*;
+
+        #[derive(DeriveMigrationName)]
+        pub struct Migration;
+
+        #[async_trait::async_trait]
+        impl MigrationTrait for Migration {
+            async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+                crate::run_sql(manager, $up).await
+            }
+
+            async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
+                crate::run_sql(manager, $down).await
+            }
+        }
+    };
+}
+pub(crate) use sql_migration;
+
+mod m20261122_000001_create_countries;
+mod m20261122_000002_create_editions;
+mod m20261122_000003_create_indicators;
+mod m20261122_000004_create_memberships;
+mod m20261122_000005_create_scores;
+mod m20261122_000006_create_figures;
+mod m20261122_000007_create_narratives;
+mod m20261122_000008_seed_indicators;
+mod m20261122_000009_seed_countries;
+mod m20261122_000020_create_change_notifications;

@@ -1,16 +1,6 @@
 //! Countries, identified by ISO 3166-1 alpha-3, with every spelling of their name as an alias.
-use crate::run_sql;
-use sea_orm_migration::prelude::*;
-
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_sql(
-            manager,
-            r#"
+crate::sql_migration!(
+    up: r#"
             CREATE TABLE countries (
                 id    serial PRIMARY KEY,
                 iso3  char(3) NOT NULL UNIQUE CHECK (iso3 ~ '^[A-Z]{3}$'),
@@ -26,11 +16,5 @@ impl MigrationTrait for Migration {
             );
             CREATE INDEX country_aliases_country ON country_aliases (country_id);
             "#,
-        )
-        .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_sql(manager, "DROP TABLE country_aliases; DROP TABLE countries;").await
-    }
-}
+    down: "DROP TABLE country_aliases; DROP TABLE countries;",
+);

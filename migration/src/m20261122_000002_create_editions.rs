@@ -1,16 +1,6 @@
 //! Editions of the Index, by year; a draft becomes visible to the public when published.
-use crate::run_sql;
-use sea_orm_migration::prelude::*;
-
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_sql(
-            manager,
-            r#"
+crate::sql_migration!(
+    up: r#"
             CREATE TABLE editions (
                 id           serial PRIMARY KEY,
                 year         integer NOT NULL UNIQUE CHECK (year BETWEEN 1990 AND 2200),
@@ -22,11 +12,5 @@ impl MigrationTrait for Migration {
                     CHECK ((status = 'PUBLISHED') = (published_at IS NOT NULL))
             );
             "#,
-        )
-        .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_sql(manager, "DROP TABLE editions;").await
-    }
-}
+    down: "DROP TABLE editions;",
+);

@@ -1,16 +1,6 @@
 //! The indicator tree (pillars, composites, raw indicators) and each edition's indicator set.
-use crate::run_sql;
-use sea_orm_migration::prelude::*;
-
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_sql(
-            manager,
-            r#"
+crate::sql_migration!(
+    up: r#"
             CREATE TABLE indicators (
                 id           serial PRIMARY KEY,
                 slug         text NOT NULL UNIQUE CHECK (slug ~ '^[a-z]+(-[a-z]+)*$'),
@@ -31,11 +21,5 @@ impl MigrationTrait for Migration {
                 PRIMARY KEY (edition_id, indicator_id)
             );
             "#,
-        )
-        .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_sql(manager, "DROP TABLE edition_indicators; DROP TABLE indicators;").await
-    }
-}
+    down: "DROP TABLE edition_indicators; DROP TABLE indicators;",
+);

@@ -1,16 +1,6 @@
 //! Entered scores: raw indicators only, 1 to 10 in half steps, for a member of the edition.
-use crate::run_sql;
-use sea_orm_migration::prelude::*;
-
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_sql(
-            manager,
-            r#"
+crate::sql_migration!(
+    up: r#"
             CREATE TABLE scores (
                 edition_id   integer NOT NULL,
                 country_id   integer NOT NULL,
@@ -27,11 +17,5 @@ impl MigrationTrait for Migration {
                 FOREIGN KEY (indicator_id, is_composite) REFERENCES indicators (id, is_composite)
             );
             "#,
-        )
-        .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_sql(manager, "DROP TABLE scores;").await
-    }
-}
+    down: "DROP TABLE scores;",
+);

@@ -1,18 +1,6 @@
 //! Published figures, derived from scores at write time so that reads never recompute:
-//! every indicator's 2-decimal value with its delta and ranks, and changes between any two
-//! editions.
-use crate::run_sql;
-use sea_orm_migration::prelude::*;
-
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_sql(
-            manager,
-            r#"
+crate::sql_migration!(
+    up: r#"
             CREATE TABLE figures (
                 edition_id        integer NOT NULL,
                 country_id        integer NOT NULL,
@@ -43,11 +31,5 @@ impl MigrationTrait for Migration {
             );
             CREATE INDEX figure_changes_country ON figure_changes (country_id, to_edition_id);
             "#,
-        )
-        .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_sql(manager, "DROP TABLE figure_changes; DROP TABLE figures;").await
-    }
-}
+    down: "DROP TABLE figure_changes; DROP TABLE figures;",
+);

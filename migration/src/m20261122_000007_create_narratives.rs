@@ -1,16 +1,6 @@
 //! Expert narratives per country and edition, and the indicators each one covers.
-use crate::run_sql;
-use sea_orm_migration::prelude::*;
-
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_sql(
-            manager,
-            r#"
+crate::sql_migration!(
+    up: r#"
             CREATE TABLE narratives (
                 id         serial PRIMARY KEY,
                 edition_id integer NOT NULL,
@@ -31,11 +21,5 @@ impl MigrationTrait for Migration {
             );
             CREATE INDEX narrative_indicators_indicator ON narrative_indicators (indicator_id);
             "#,
-        )
-        .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_sql(manager, "DROP TABLE narrative_indicators; DROP TABLE narratives;").await
-    }
-}
+    down: "DROP TABLE narrative_indicators; DROP TABLE narratives;",
+);

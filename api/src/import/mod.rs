@@ -66,6 +66,7 @@ pub async fn import_dataset(db: &DatabaseConnection, bytes: &[u8], dry_run: bool
     }
     report.figures_stored = repo::figures::recompute(&txn).await?.figures;
     txn.commit().await?;
+    repo::figures::analyze(db).await?;
     Ok(report)
 }
 

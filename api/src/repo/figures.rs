@@ -54,6 +54,12 @@ pub async fn recompute<C: ConnectionTrait>(db: &C) -> Result<Recomputed, DbErr> 
     Ok(Recomputed { figures: derived.figures.len(), changes: derived.changes.len() })
 }
 
+/// Refreshes the planner's statistics after a bulk write: on fresh tables it assumes one row
+/// everywhere and plans the ranking joins badly until autovacuum comes by.
+pub async fn analyze<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
+    db.execute_unprepared("ANALYZE scores, figures, figure_changes, country_editions").await.map(|_| ())
+}
+
 async fn load_inputs<C: ConnectionTrait>(db: &C) -> Result<Vec<EditionInput>, DbErr> {
     let editions = edition::Entity::find().all(db).await?;
     let sets: Vec<(i32, i32, Option<i32>, bool)> = edition_indicator::Entity::find()

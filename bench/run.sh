@@ -1,0 +1,162 @@
+#!/usr/bin/env bash
+# Benchmark of the four flagship queries against the release server over the official data,
+# with the floors measured in the same run: the equivalent SQL through pgbench, and a static
+# response of the server's own stack (GET /healthz).
+#
+#   bash bench/run.sh [path/to/global_oc_index.xlsx]
+#
+# Needs Postgres at 127.0.0.1:5432 (user postgres), wrk (installed from Debian's packages
+# when missing) and pgbench. Load runs only against 127.0.0.1.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DATASET=${1:-${OCINDEX_DATASET:-../shared/data/global_oc_index.xlsx}}
+DURATION=${BENCH_SECONDS:-10}
+PORT=${BENCH_PORT:-18080}
+DB=ocindex_bench
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB"
+URL="http://127.0.0.1:$PORT"
+TOKEN="bench-$(date +%s%N)"
+WORK=$(mktemp -d)
+SERVER_PID=
+
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+[ -f "$DATASET" ] || { echo "dataset not found: $DATASET" >&2; exit 1; }
+command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+command -v pgbench >/dev/null || { echo "pgbench is missing (Debian: postgresql-contrib)" >&2; exit 1; }
+
+echo "== building the release binary"
+cargo build --release -q -p ocindex
+BIN=target/release/ocindex
+
+echo "== importing the official dataset into a fresh database"
+psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
+OCINDEX_SAMPLE=false "$BIN" migrate >/dev/null 2>&1
+/usr/bin/time -f "import: %e s wall, %M KiB max RSS" "$BIN" import "$DATASET" 2>&1 | grep -E "composites|figures|time|import:"
+
+echo "== starting the server"
+OCINDEX_BIND="127.0.0.1:$PORT" OCINDEX_ADMIN_TOKEN="$TOKEN" OCINDEX_SAMPLE=false RUST_LOG=warn "$BIN" serve &
+SERVER_PID=$!
+for _ in $(seq 1 100); do curl -fs "$URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+
+# The four flagship queries, as JSON bodies.
+cat > "$WORK/q1.json" <<'JSON'
+{"query":"{ country(iso3: \"KAZ\") { name scores(edition: 2023) { indicator { slug name } value delta rank rankInContinent rankInRegion } narratives(edition: 2023) { heading body } } }"}
+JSON
+cat > "$WORK/q2.json" <<'JSON'
+{"query":"{ scoreChanges(indicator: \"synthetic-drug-trade\", from: 2021, to: 2023, change: { gt: 0 }, orderBy: CHANGE_DESC, first: 200) { totalCount nodes { country { iso3 name } fromValue toValue change } } }"}
+JSON
+cat > "$WORK/q3.json" <<'JSON'
+{"query":"{ ranking(indicator: \"criminality\", edition: 2023, first: 200) { totalCount nodes { rank value delta country { name continent } } } }"}
+JSON
+cat > "$WORK/q4.json" <<'JSON'
+{"query":"{ country(iso3: \"KGZ\") { name region } }"}
+JSON
+# Q1 without narratives where the server has no narratives yet
+if ! curl -fs "$URL/graphql" -H 'Content-Type: application/json' --data @"$WORK/q1.json" | grep -q '"data":{'; then
+  sed -i 's/ narratives(edition: 2023) { heading body }//' "$WORK/q1.json"
+fi
+for q in q1 q2 q3 q4; do
+  answer=$(curl -fs "$URL/graphql" -H 'Content-Type: application/json' --data @"$WORK/$q.json")
+  if echo "$answer" | grep -q '"errors"'; then echo "$q fails: $answer" >&2; exit 1; fi
+done
+echo "   all four queries answer without errors (Q2 rows: $(curl -fs "$URL/graphql" -H 'Content-Type: application/json' --data @"$WORK/q2.json" | grep -o '"totalCount":[0-9]*'))"
+
+# The equivalent SQL, for pgbench.
+cat > "$WORK/q2.sql" <<'SQL'
+SELECT c.iso3, c.name, f.value, t.value, fc.change
+FROM figure_changes fc
+JOIN indicators i ON i.id = fc.indicator_id AND i.slug = 'synthetic-drug-trade'
+JOIN editions ef ON ef.id = fc.from_edition_id AND ef.year = 2021
+JOIN editions et ON et.id = fc.to_edition_id AND et.year = 2023
+JOIN countries c ON c.id = fc.country_id
+JOIN figures t ON (t.edition_id, t.indicator_id, t.country_id) = (fc.to_edition_id, fc.indicator_id, fc.country_id)
+JOIN figures f ON (f.edition_id, f.indicator_id, f.country_id) = (fc.from_edition_id, fc.indicator_id, fc.country_id)
+WHERE fc.change > 0 ORDER BY fc.change DESC, c.name LIMIT 200;
+SQL
+cat > "$WORK/q3.sql" <<'SQL'
+SELECT f.rank, f.value, f.delta, c.name, m.continent
+FROM figures f
+JOIN indicators i ON i.id = f.indicator_id AND i.slug = 'criminality'
+JOIN editions e ON e.id = f.edition_id AND e.year = 2023
+JOIN countries c ON c.id = f.country_id
+JOIN country_editions m ON (m.edition_id, m.country_id) = (f.edition_id, f.country_id)
+ORDER BY f.value DESC, c.name LIMIT 200;
+SQL
+
+cat > "$WORK/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = io.open(os.getenv("BODY"), "r")
+wrk.body = f:read("*a")
+f:close()
+if os.getenv("TOKEN") ~= nil and os.getenv("TOKEN") ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
+end
+LUA
+
+# wrk output -> "req/s p50_ms p99_ms errors"
+summarize() {
+  python3 -c '
+import re, sys
+text = sys.stdin.read()
+def ms(v, unit):
+    return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+p = dict((k, ms(v, u)) for k, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)", text, re.M))
+errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", text))
+sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+if sock:
+    errors += sum(int(x) for x in sock.groups())
+p50, p99 = p.get("50", 0.0), p.get("99", 0.0)
+print(f"{rps:.0f} {p50:.2f} {p99:.2f} {errors}")
+'
+}
+
+load() { # body concurrency [token]
+  local threads=$(( $2 < 2 ? 1 : 2 ))
+  BODY="$1" TOKEN="${3:-}" wrk -t"$threads" -c"$2" -d"${DURATION}s" --latency -s "$WORK/post.lua" "$URL/graphql" | summarize
+}
+
+pgfloor() { # sql file -> tps at concurrency 32
+  pgbench -h 127.0.0.1 -U postgres -n -c 32 -j 2 -T "$DURATION" -f "$1" "$DB" 2>/dev/null \
+    | sed -nE 's/^tps = ([0-9.]+).*/\1/p' | head -n 1 | cut -d. -f1
+}
+
+echo "== warming up"
+for q in q1 q2 q3 q4; do BODY="$WORK/$q.json" wrk -t1 -c4 -d2s -s "$WORK/post.lua" "$URL/graphql" >/dev/null; done
+
+echo "== floors"
+static=$(wrk -t2 -c32 -d"${DURATION}s" --latency "$URL/healthz" | summarize | cut -d' ' -f1)
+q2floor=$(pgfloor "$WORK/q2.sql")
+q3floor=$(pgfloor "$WORK/q3.sql")
+echo "   static GET /healthz: $static req/s; pgbench Q2 SQL: $q2floor tps; Q3 SQL: $q3floor tps (c=32)"
+
+declare -A target=([q1]=3000 [q2]=1500 [q3]=1500 [q4]=20000)
+declare -A floor=([q1]=$static [q2]=$q2floor [q3]=$q3floor [q4]=$static)
+declare -A label=([q1]="Q1 country profile" [q2]="Q2 rising synthetic drugs" [q3]="Q3 criminality ranking" [q4]="Q4 name and region")
+
+echo "== load (${DURATION}s each)"
+printf '%-27s %4s %9s %8s %8s %7s %9s %8s %7s\n' query conc "req/s" "p50 ms" "p99 ms" errors floor ratio target
+for q in q1 q2 q3 q4; do
+  for c in 1 32; do
+    read -r rps p50 p99 errors < <(load "$WORK/$q.json" "$c")
+    ratio=$(python3 -c "print(f'{$rps / ${floor[$q]}:.2f}')")
+    mark=""
+    [ "$c" = 32 ] && { [ "$rps" -ge "${target[$q]}" ] && mark="${target[$q]} ok" || mark="${target[$q]} MISS"; }
+    printf '%-27s %4s %9s %8s %8s %7s %9s %8s %7s\n' "${label[$q]}" "$c" "$rps" "$p50" "$p99" "$errors" "${floor[$q]}" "$ratio" "$mark"
+  done
+done
+
+echo "== uncached (an admin token bypasses the response cache: every request runs its SQL)"
+for q in q1 q2 q3 q4; do
+  read -r rps p50 p99 errors < <(load "$WORK/$q.json" 32 "$TOKEN")
+  printf '%-27s %4s %9s %8s %8s %7s\n' "${label[$q]}" 32 "$rps" "$p50" "$p99" "$errors"
+done
+echo "server RSS after the run: $(ps -o rss= -p "$SERVER_PID") KiB"
