@@ -84,3 +84,18 @@ async fn health_probes_and_graphiql_answer() {
     let over_get = app.get("/graphql?query=%7B%20editions%20%7B%20year%20%7D%20%7D").await;
     assert_eq!(over_get.json::<serde_json::Value>().await.unwrap(), json!({ "data": { "editions": [] } }));
 }
+
+#[tokio::test]
+async fn an_oversized_request_body_is_refused() {
+    let app = TestApp::spawn(Content::Empty).await.unwrap();
+    let padding = " ".repeat(ocindex::http::MAX_BODY_BYTES + 1);
+    let body = format!(r#"{{"query":"{{ editions {{ year }} }}{padding}"}}"#);
+    let response = reqwest::Client::new()
+        .post(format!("{}/graphql", app.address))
+        .header("Content-Type", "application/json")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 413);
+}
