@@ -10,6 +10,8 @@ mod m20261122_000006_create_figures;
 mod m20261122_000007_create_narratives;
 mod m20261122_000008_seed_indicators;
 mod m20261122_000009_seed_countries;
+mod m20261122_000401_create_api_keys;
+mod m20261122_000402_create_audit_log;
 pub mod reference;
 
 pub struct Migrator;
@@ -27,6 +29,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_create_narratives::Migration),
             Box::new(m20261122_000008_seed_indicators::Migration),
             Box::new(m20261122_000009_seed_countries::Migration),
+            Box::new(m20261122_000401_create_api_keys::Migration),
+            Box::new(m20261122_000402_create_audit_log::Migration),
         ]
     }
 }
