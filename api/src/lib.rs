@@ -1,4 +1,5 @@
 //! OCIndex: a GraphQL API over the Global Organized Crime Index.
+pub mod auth;
 pub mod config;
 pub mod database;
 pub mod domain;

@@ -1,28 +1,13 @@
 //! Per-request state: who is asking, and what this request has already read.
 //! Editions, indicators and edition sets are small and read by almost every resolver, so a
 //! request reads each of them at most once.
+pub use crate::auth::Principal;
 use crate::error::{ApiError, Result};
 use crate::repo::{self, Visibility};
 use entity::{edition, indicator};
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
 use tokio::sync::OnceCell;
-
-/// The caller, as the HTTP layer authenticated it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Principal {
-    Anonymous,
-    Admin,
-}
-
-impl Principal {
-    pub fn visibility(&self) -> Visibility {
-        match self {
-            Self::Admin => Visibility::All,
-            Self::Anonymous => Visibility::Published,
-        }
-    }
-}
 
 pub struct RequestContext {
     pub db: DatabaseConnection,

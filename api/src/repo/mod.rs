@@ -3,6 +3,7 @@
 pub mod catalog;
 pub mod dataset;
 pub mod figures;
+pub mod keys;
 pub mod narratives;
 
 /// What a caller may see: the public reads published editions only.
