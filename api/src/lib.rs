@@ -10,3 +10,4 @@ pub mod import;
 pub mod methodology;
 pub mod repo;
 pub mod startup;
+pub mod workflow;

@@ -1,8 +1,12 @@
 //! Every database query lives here: reads for the GraphQL layer, and the writes that keep
 //! derived figures in step with entered scores inside the caller's transaction.
+pub mod audit;
 pub mod catalog;
+pub mod countries;
 pub mod dataset;
+pub mod editions;
 pub mod figures;
+pub mod indicators;
 pub mod keys;
 pub mod narratives;
 
