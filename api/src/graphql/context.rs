@@ -67,7 +67,8 @@ impl RequestContext {
 
     /// The indicator tree in presentation order.
     pub async fn indicators(&self) -> Result<&[indicator::Model]> {
-        let indicators = self.indicators.get_or_try_init(|| repo::catalog::indicators(&self.db)).await?;
+        let indicators =
+            self.indicators.get_or_try_init(|| repo::visibility::indicators(&self.db, self.visibility())).await?;
         Ok(indicators)
     }
 

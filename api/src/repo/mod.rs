@@ -9,6 +9,7 @@ pub mod figures;
 pub mod indicators;
 pub mod keys;
 pub mod narratives;
+pub mod visibility;
 
 /// What a caller may see: the public reads published editions only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
