@@ -129,9 +129,9 @@ impl From<CountryInput> for workflow::countries::CountryChange {
     }
 }
 
-/// What a batch of scores did.
 pub struct UpsertScoresPayload(pub workflow::scores::ScoresWritten);
 
+/// What a batch of scores did.
 #[Object]
 impl UpsertScoresPayload {
     /// The edition written to.
@@ -166,9 +166,9 @@ impl UpsertScoresPayload {
     }
 }
 
-/// What a batch of narratives did.
 pub struct UpsertNarrativesPayload(pub workflow::narratives::NarrativesWritten);
 
+/// What a batch of narratives did.
 #[Object]
 impl UpsertNarrativesPayload {
     /// The edition written to.
@@ -187,9 +187,9 @@ impl UpsertNarrativesPayload {
     }
 }
 
-/// An API key. Its secret is shown once, when the key is created.
 pub struct ApiKey(pub api_key::Model);
 
+/// An API key. Its secret is shown once, when the key is created.
 #[Object]
 impl ApiKey {
     /// Global id (Relay).
@@ -223,9 +223,9 @@ impl ApiKey {
     }
 }
 
-/// A new key with its secret.
 pub struct CreatedApiKey(pub workflow::keys::CreatedKey);
 
+/// A new key with its secret.
 #[Object]
 impl CreatedApiKey {
     /// The key.
@@ -260,9 +260,9 @@ pub struct AuditCount {
     pub value: i64,
 }
 
-/// One recorded mutation attempt.
 pub struct AuditEntry(pub audit_entry::Model);
 
+/// One recorded mutation attempt.
 #[Object]
 impl AuditEntry {
     /// Global id (Relay).
@@ -339,9 +339,9 @@ pub struct ImportProblem {
     pub reason: String,
 }
 
-/// What an import found and did. With any problem, nothing was written.
 pub struct ImportReport(pub import::ImportReport);
 
+/// What an import found and did. With any problem, nothing was written.
 #[Object]
 impl ImportReport {
     /// True when only checked: nothing was written.
