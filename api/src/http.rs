@@ -1,20 +1,20 @@
 //! HTTP surface: GraphQL over HTTP (GET and POST), GraphiQL, and health probes.
-use crate::graphql::{self, AppSchema, Principal};
+use crate::auth::{self, Principal};
+use crate::cache::ResponseCache;
+use crate::graphql::{self, AppSchema};
 use async_graphql::http::GraphiQLSource;
 use async_graphql::ErrorExtensions;
-use crate::cache::ResponseCache;
 use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::GraphQLBatchRequest;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{header, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use std::time::Duration;
-use subtle::ConstantTimeEq;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -55,7 +55,7 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
 }
 
 async fn execute(state: AppState, request: Request) -> Response {
-    let principal = match authenticate(request.headers(), state.admin_token.as_deref()) {
+    let principal = match auth::authenticate(&state.db, request.headers(), state.admin_token.as_deref()).await {
         Ok(principal) => principal,
         Err(err) => {
             let error = err.extend().into_server_error(Default::default());
@@ -139,22 +139,6 @@ fn json(response: &impl serde::Serialize) -> Response {
 
 fn json_bytes(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
-/// The caller behind an `Authorization` header. No header is the anonymous public; a token
-/// that matches nothing is refused rather than silently served as anonymous.
-fn authenticate(headers: &HeaderMap, admin_token: Option<&str>) -> Result<Principal, crate::error::ApiError> {
-    let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(Principal::Anonymous) };
-    let token = value
-        .to_str()
-        .ok()
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
-        .ok_or(crate::error::ApiError::Unauthenticated)?;
-    match admin_token {
-        Some(admin) if bool::from(admin.as_bytes().ct_eq(token.as_bytes())) => Ok(Principal::Admin),
-        _ => Err(crate::error::ApiError::Unauthenticated),
-    }
 }
 
 async fn ready(State(state): State<AppState>) -> impl IntoResponse {

@@ -1,4 +1,5 @@
 //! OCIndex: a GraphQL API over the Global Organized Crime Index.
+pub mod auth;
 pub mod cache;
 pub mod config;
 pub mod database;
@@ -10,3 +11,4 @@ pub mod import;
 pub mod methodology;
 pub mod repo;
 pub mod startup;
+pub mod workflow;

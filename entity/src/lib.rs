@@ -1,4 +1,6 @@
 //! SeaORM entities: one module per table, as the migrations define them.
+pub mod api_key;
+pub mod audit_entry;
 pub mod country;
 pub mod country_alias;
 pub mod country_edition;

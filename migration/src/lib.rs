@@ -19,6 +19,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_seed_indicators::Migration),
             Box::new(m20261122_000009_seed_countries::Migration),
             Box::new(m20261122_000020_create_change_notifications::Migration),
+            Box::new(m20261122_000401_create_api_keys::Migration),
+            Box::new(m20261122_000402_create_audit_log::Migration),
         ]
     }
 }
@@ -60,3 +62,5 @@ mod m20261122_000007_create_narratives;
 mod m20261122_000008_seed_indicators;
 mod m20261122_000009_seed_countries;
 mod m20261122_000020_create_change_notifications;
+mod m20261122_000401_create_api_keys;
+mod m20261122_000402_create_audit_log;

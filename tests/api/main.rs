@@ -1,4 +1,6 @@
 //! Integration tests: the real server over a real Postgres, one fresh database per test.
+mod auth;
+mod editions;
 mod figures;
 mod import;
 mod queries;

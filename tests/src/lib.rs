@@ -76,6 +76,41 @@ impl TestApp {
         body["errors"][0].clone()
     }
 
+    /// A request with `token` that must succeed; returns its `data`.
+    pub async fn ok(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables, token).await;
+        assert!(body.get("errors").is_none(), "unexpected errors: {body:#}");
+        body["data"].clone()
+    }
+
+    /// A request with `token` that must fail; returns its first error.
+    pub async fn refused(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
+        let body = self.graphql(query, variables, token).await;
+        assert!(body["errors"].as_array().is_some_and(|e| !e.is_empty()), "expected an error: {body:#}");
+        body["errors"][0].clone()
+    }
+
+    /// POSTs a GraphQL multipart request (the GraphQL multipart request spec) whose variable
+    /// `file` is the upload `bytes`; returns the whole response body.
+    pub async fn graphql_upload(&self, query: &str, mut variables: Value, bytes: Vec<u8>, token: Option<&str>) -> Value {
+        variables["file"] = Value::Null;
+        let operations = json!({ "query": query, "variables": variables });
+        let file = reqwest::multipart::Part::bytes(bytes)
+            .file_name("global_oc_index.xlsx")
+            .mime_str("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+            .expect("a valid MIME type");
+        let form = reqwest::multipart::Form::new()
+            .text("operations", operations.to_string())
+            .text("map", json!({ "0": ["variables.file"] }).to_string())
+            .part("0", file);
+        let mut request = self.client.post(format!("{}/graphql", self.address)).multipart(form);
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("the server answers");
+        response.json().await.expect("a JSON body")
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client.get(format!("{}{}", self.address, path)).send().await.expect("the server answers")
     }

@@ -1,28 +1,13 @@
 //! Per-request state: who is asking, and what this request has already read.
 //! Editions, indicators and edition sets are small and read by almost every resolver, so a
 //! request reads each of them at most once.
+pub use crate::auth::Principal;
 use crate::error::{ApiError, Result};
 use crate::repo::{self, Visibility};
 use entity::{edition, indicator};
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
 use tokio::sync::OnceCell;
-
-/// The caller, as the HTTP layer authenticated it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Principal {
-    Anonymous,
-    Admin,
-}
-
-impl Principal {
-    pub fn visibility(&self) -> Visibility {
-        match self {
-            Self::Admin => Visibility::All,
-            Self::Anonymous => Visibility::Published,
-        }
-    }
-}
 
 pub struct RequestContext {
     pub db: DatabaseConnection,
@@ -93,7 +78,8 @@ impl RequestContext {
 
     /// The indicator tree in presentation order.
     pub async fn indicators(&self) -> Result<&[indicator::Model]> {
-        let indicators = self.indicators.get_or_try_init(|| repo::catalog::indicators(&self.db)).await?;
+        let indicators =
+            self.indicators.get_or_try_init(|| repo::visibility::indicators(&self.db, self.visibility())).await?;
         Ok(indicators)
     }
 

@@ -135,7 +135,8 @@ impl CountryQuery {
     /// One country by ISO3 code ("KAZ"); null when no such country is known.
     async fn country(&self, ctx: &Context<'_>, iso3: String) -> Result<Option<Country>> {
         let code = CountryCode::parse("iso3", &iso3)?;
-        let found = repo::catalog::country_by_iso3(&request(ctx)?.db, code.as_str()).await?;
+        let rc = request(ctx)?;
+        let found = repo::visibility::country_by_iso3(&rc.db, code.as_str(), rc.visibility()).await?;
         Ok(found.map(Country))
     }
 

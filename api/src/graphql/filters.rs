@@ -255,7 +255,13 @@ impl<'a> FilterParser<'a> {
     }
 
     pub async fn iso3(&self, field: &str, code: &str) -> Result<String> {
-        let countries = self.countries.get_or_try_init(|| repo::catalog::all_countries(&self.rc.db)).await?;
+        let countries = self
+            .countries
+            .get_or_try_init(|| async {
+                let editions: Vec<i32> = self.rc.editions().await?.iter().map(|e| e.id).collect();
+                Ok::<_, ApiError>(repo::catalog::countries_in(&self.rc.db, &editions).await?)
+            })
+            .await?;
         if let Ok(parsed) = CountryCode::parse(field, code) {
             if countries.iter().any(|c| c.iso3 == parsed.as_str()) {
                 return Ok(parsed.as_str().to_owned());

@@ -1,4 +1,5 @@
 //! The GraphQL schema: thin resolvers over the repository, one module per object family.
+mod admin;
 mod connection;
 mod context;
 mod country;
@@ -14,7 +15,7 @@ mod score;
 pub use context::{Principal, RequestContext};
 
 use crate::error::{ApiError, Result};
-use async_graphql::{BatchRequest, Context, EmptyMutation, EmptySubscription, MergedObject, Request, Schema};
+use async_graphql::{BatchRequest, Context, EmptySubscription, MergedObject, Request, Schema};
 use sea_orm::DatabaseConnection;
 
 #[derive(MergedObject, Default)]
@@ -24,9 +25,14 @@ pub struct QueryRoot(
     country::CountryQuery,
     ranking::RankingQuery,
     node::NodeQuery,
+    admin::AdminQuery,
 );
 
-pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
+/// Every mutation needs a bearer token with a role; see `admin`.
+#[derive(MergedObject, Default)]
+pub struct MutationRoot(admin::AdminMutation);
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
 /// Deepest nesting and most fields a single request may ask for.
 pub const MAX_DEPTH: usize = 12;
@@ -34,7 +40,7 @@ pub const MAX_COMPLEXITY: usize = 20_000;
 
 /// The schema, independent of the HTTP layer: the server and `ocindex schema` share it.
 pub fn schema() -> AppSchema {
-    Schema::build(QueryRoot::default(), EmptyMutation, EmptySubscription)
+    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
         .finish()

@@ -31,7 +31,9 @@ impl NodeQuery {
         let not_ours = || ApiError::bad_input("id", id.as_str(), format!("{:?} is not an id of this API", id.as_str()));
         let (kind, key) = ids::decode(&id).ok_or_else(not_ours)?;
         let node = match kind.as_str() {
-            "Country" => repo::catalog::country_by_iso3(&rc.db, &key).await?.map(|c| Node::Country(Country(c))),
+            "Country" => repo::visibility::country_by_iso3(&rc.db, &key, rc.visibility())
+                .await?
+                .map(|c| Node::Country(Country(c))),
             "Edition" => {
                 let year: i32 = key.parse().map_err(|_| not_ours())?;
                 rc.editions().await?.iter().find(|e| e.year == year).cloned().map(|e| Node::Edition(Edition(e)))
@@ -43,7 +45,7 @@ impl NodeQuery {
                     return Err(not_ours());
                 };
                 let year: i32 = year.parse().map_err(|_| not_ours())?;
-                let country = repo::catalog::country_by_iso3(&rc.db, iso3).await?;
+                let country = repo::visibility::country_by_iso3(&rc.db, iso3, rc.visibility()).await?;
                 let edition = rc.editions().await?.iter().find(|e| e.year == year);
                 let indicator = rc.indicators().await?.iter().find(|i| i.slug == slug);
                 let (Some(country), Some(edition), Some(indicator)) = (country, edition, indicator) else {

@@ -61,6 +61,7 @@ pub async fn import_dataset(db: &DatabaseConnection, bytes: &[u8], dry_run: bool
         return Ok(report);
     }
     let txn = db.begin().await?;
+    repo::editions::lock_for_writing(&txn).await?;
     for edition in &reading.editions {
         repo::dataset::replace_published_edition(&txn, edition).await?;
     }

@@ -120,7 +120,12 @@ pub async fn regions<C: ConnectionTrait>(db: &C, edition_id: i32) -> Result<Vec<
         .await
 }
 
-/// Every country, for suggestions when a code is unknown.
-pub async fn all_countries<C: ConnectionTrait>(db: &C) -> Result<Vec<country::Model>, DbErr> {
-    country::Entity::find().order_by_asc(country::Column::Iso3).all(db).await
+/// The countries covered by any of the given editions, for suggestions when a code is unknown.
+pub async fn countries_in<C: ConnectionTrait>(db: &C, edition_ids: &[i32]) -> Result<Vec<country::Model>, DbErr> {
+    let members = country_edition::Entity::find()
+        .select_only()
+        .column(country_edition::Column::CountryId)
+        .filter(country_edition::Column::EditionId.is_in(edition_ids.iter().copied()))
+        .into_query();
+    country::Entity::find().filter(country::Column::Id.in_subquery(members)).order_by_asc(country::Column::Iso3).all(db).await
 }

@@ -1,0 +1,188 @@
+//! Who is calling: bearer tokens resolved to a principal (the bootstrap admin, an API key
+//! holder, or the anonymous public), the roles and what each may do, and key secrets.
+use crate::error::ApiError;
+use crate::repo::{self, Visibility};
+use axum::http::{header, HeaderMap};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use sea_orm::ConnectionTrait;
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+/// What a key may do. Each role includes the ones below it.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// Everything: publishing, reopening and deleting editions, importing the dataset, keys.
+    Admin,
+    /// Draft content: creating editions and indicators, entering scores, narratives and
+    /// countries of drafts. Sees drafts. Cannot publish, reopen, delete or manage keys.
+    Editor,
+    /// A partner organisation's read key: published editions only, no changes.
+    Partner,
+}
+
+impl Role {
+    pub const ALL: [Role; 3] = [Self::Admin, Self::Editor, Self::Partner];
+
+    /// The stored spelling, also the GraphQL enum value.
+    pub fn as_db(self) -> &'static str {
+        match self {
+            Self::Admin => "ADMIN",
+            Self::Editor => "EDITOR",
+            Self::Partner => "PARTNER",
+        }
+    }
+
+    pub fn from_db(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_db() == value)
+    }
+
+    fn level(self) -> u8 {
+        match self {
+            Self::Admin => 3,
+            Self::Editor => 2,
+            Self::Partner => 1,
+        }
+    }
+
+    /// Whether this role may do what `required` may.
+    pub fn includes(self, required: Role) -> bool {
+        self.level() >= required.level()
+    }
+
+    pub fn sees_drafts(self) -> bool {
+        self.includes(Self::Editor)
+    }
+}
+
+/// The caller, as the HTTP layer authenticated it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Principal {
+    /// No `Authorization` header: the public.
+    Anonymous,
+    /// The bootstrap admin: the holder of `OCINDEX_ADMIN_TOKEN`.
+    Admin,
+    /// The holder of an API key.
+    Key { id: i32, name: String, role: Role },
+}
+
+/// The name the audit log gives the holder of `OCINDEX_ADMIN_TOKEN`.
+pub const BOOTSTRAP_ADMIN: &str = "bootstrap admin";
+
+impl Principal {
+    pub fn role(&self) -> Option<Role> {
+        match self {
+            Self::Anonymous => None,
+            Self::Admin => Some(Role::Admin),
+            Self::Key { role, .. } => Some(*role),
+        }
+    }
+
+    pub fn visibility(&self) -> Visibility {
+        match self.role() {
+            Some(role) if role.sees_drafts() => Visibility::All,
+            _ => Visibility::Published,
+        }
+    }
+
+    /// Who the audit log names: the key's name, or "bootstrap admin".
+    pub fn actor(&self) -> Option<Actor> {
+        match self {
+            Self::Anonymous => None,
+            Self::Admin => Some(Actor { name: BOOTSTRAP_ADMIN.into(), key_id: None, role: Role::Admin }),
+            Self::Key { id, name, role } => Some(Actor { name: name.clone(), key_id: Some(*id), role: *role }),
+        }
+    }
+}
+
+/// An authenticated caller, as the audit log records it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Actor {
+    pub name: String,
+    pub key_id: Option<i32>,
+    pub role: Role,
+}
+
+/// The caller behind an `Authorization` header. No header is the anonymous public; a token
+/// that matches nothing (or a revoked key) is refused rather than served as anonymous.
+///
+/// Tokens are compared by their SHA-256 digests: the bootstrap token in constant time, keys
+/// by looking the digest up, which reveals nothing about a secret of 256 random bits.
+pub async fn authenticate<C: ConnectionTrait>(
+    db: &C,
+    headers: &HeaderMap,
+    admin_token: Option<&str>,
+) -> Result<Principal, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else { return Ok(Principal::Anonymous) };
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .ok_or(ApiError::Unauthenticated)?;
+    let digest = Sha256::digest(token.as_bytes());
+    if let Some(admin) = admin_token {
+        if bool::from(Sha256::digest(admin.as_bytes()).ct_eq(&digest)) {
+            return Ok(Principal::Admin);
+        }
+    }
+    let key = repo::keys::active_by_digest(db, &hex(&digest)).await?;
+    let key = key.ok_or(ApiError::Unauthenticated)?;
+    let role = Role::from_db(&key.role)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("stored role {:?} of key {}", key.role, key.id)))?;
+    Ok(Principal::Key { id: key.id, name: key.name, role })
+}
+
+/// A new key secret: 32 bytes from the operating system's generator, URL-safe, prefixed so
+/// that a leaked one is recognisable in logs and secret scanners.
+pub fn new_secret() -> Result<String, ApiError> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(anyhow::anyhow!("no randomness: {e}")))?;
+    Ok(format!("ocx_{}", URL_SAFE_NO_PAD.encode(bytes)))
+}
+
+/// The stored form of a secret: its SHA-256 digest in hex. A fast hash is enough because
+/// secrets are random and long; nothing is gained by slowing down each request.
+pub fn secret_digest(secret: &str) -> String {
+    hex(&Sha256::digest(secret.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_include_the_ones_below() {
+        assert!(Role::Admin.includes(Role::Editor));
+        assert!(Role::Editor.includes(Role::Partner));
+        assert!(!Role::Editor.includes(Role::Admin));
+        assert!(!Role::Partner.includes(Role::Editor));
+        assert!(Role::Editor.sees_drafts() && !Role::Partner.sees_drafts());
+    }
+
+    #[test]
+    fn secrets_are_random_and_stored_as_digests() {
+        let (a, b) = (new_secret().unwrap(), new_secret().unwrap());
+        assert_ne!(a, b);
+        assert!(a.starts_with("ocx_") && a.len() == 4 + 43, "{a}");
+        let digest = secret_digest(&a);
+        assert_eq!(digest.len(), 64);
+        assert!(!digest.contains(&a[4..]));
+        // the digest of a known input, from `printf abc | sha256sum`
+        assert_eq!(secret_digest("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    }
+
+    #[test]
+    fn principals_see_drafts_by_role() {
+        let key = |role| Principal::Key { id: 1, name: "k".into(), role };
+        assert_eq!(Principal::Anonymous.visibility(), Visibility::Published);
+        assert_eq!(key(Role::Partner).visibility(), Visibility::Published);
+        assert_eq!(key(Role::Editor).visibility(), Visibility::All);
+        assert_eq!(Principal::Admin.actor().unwrap().name, BOOTSTRAP_ADMIN);
+    }
+}

@@ -1,0 +1,221 @@
+//! The admin surface: mutations that take an edition from nothing to published, API keys, and
+//! the audit log. Every field is guarded by role; the work happens in `crate::workflow`.
+mod guard;
+mod types;
+
+use super::connection::{Counted, MAX_PAGE_SIZE};
+use super::country::Country;
+use super::edition::Edition;
+use super::indicator::Indicator;
+use super::{request, RequestContext};
+use crate::auth::{Actor, Role};
+use crate::error::{ApiError, Result};
+use crate::{repo, workflow};
+use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
+use async_graphql::{Context, Object, Upload};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use guard::RoleGuard;
+use std::io::Read;
+pub use types::*;
+
+/// The caller of a guarded field, as the audit log names it.
+fn caller<'a>(ctx: &Context<'a>) -> Result<(&'a RequestContext, Actor)> {
+    let rc = request(ctx)?;
+    let actor = rc.principal.actor().ok_or(ApiError::Unauthenticated)?;
+    Ok((rc, actor))
+}
+
+#[derive(Default)]
+pub struct AdminMutation;
+
+#[Object]
+impl AdminMutation {
+    /// Creates a DRAFT edition, visible to editors and admins only, with its indicator set
+    /// and its member countries copied from earlier editions. EDITOR or ADMIN.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn create_edition(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the year, title, and where the indicator set and members come from")] input: CreateEditionInput,
+    ) -> Result<Edition> {
+        let (rc, actor) = caller(ctx)?;
+        Ok(Edition(workflow::editions::create(&rc.db, &actor, &input.into()).await?))
+    }
+
+    /// Adds a raw indicator to the tree, optionally to a draft edition's set. EDITOR or ADMIN.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn create_indicator(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the indicator's name, parent composite and optional draft edition")] input: CreateIndicatorInput,
+    ) -> Result<Indicator> {
+        let (rc, actor) = caller(ctx)?;
+        Ok(Indicator(workflow::editions::create_indicator(&rc.db, &actor, &input.into()).await?))
+    }
+
+    /// Writes a batch of entered scores into a draft edition, all or nothing: any bad entry
+    /// refuses the batch with `BAD_USER_INPUT` listing every bad entry in
+    /// `extensions.problems` (index, country, indicator, value, reason). The draft's figures
+    /// follow each batch. EDITOR or ADMIN.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn upsert_scores(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the draft edition's year")] edition: i32,
+        #[graphql(desc = "up to 10,000 scores of raw indicators; each (country, indicator) once")] scores: Vec<ScoreInput>,
+    ) -> Result<UpsertScoresPayload> {
+        let (rc, actor) = caller(ctx)?;
+        let entries: Vec<_> = scores.into_iter().map(Into::into).collect();
+        Ok(UpsertScoresPayload(workflow::scores::upsert(&rc.db, &actor, edition, &entries).await?))
+    }
+
+    /// Replaces the narratives of each country named in the batch by the batch's narratives
+    /// for it, in order; all or nothing, every bad entry listed. EDITOR or ADMIN.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn upsert_narratives(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the draft edition's year")] edition: i32,
+        #[graphql(desc = "the narratives, grouped by country in the order given")] narratives: Vec<NarrativeInput>,
+    ) -> Result<UpsertNarrativesPayload> {
+        let (rc, actor) = caller(ctx)?;
+        let entries: Vec<_> = narratives.into_iter().map(Into::into).collect();
+        Ok(UpsertNarrativesPayload(workflow::narratives::upsert(&rc.db, &actor, edition, &entries).await?))
+    }
+
+    /// Creates a member state, renames a country (ADMIN only; the old name stays a known
+    /// spelling), adds spellings, or sets its continent and region in a draft edition.
+    /// EDITOR or ADMIN.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn upsert_country(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the country by ISO3 code, and what to set")] input: CountryInput,
+    ) -> Result<Country> {
+        let (rc, actor) = caller(ctx)?;
+        Ok(Country(workflow::countries::upsert(&rc.db, &actor, &input.into()).await?))
+    }
+
+    /// Publishes a complete draft: every member country needs a score for every raw
+    /// indicator, or `BAD_USER_INPUT` lists what is missing, by country. Recomputes every
+    /// figure and makes the edition public (and the default of every query when it is the
+    /// latest), in one step. ADMIN.
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn publish_edition(&self, ctx: &Context<'_>, #[graphql(desc = "the draft's year")] year: i32) -> Result<Edition> {
+        let (rc, actor) = caller(ctx)?;
+        Ok(Edition(workflow::editions::publish(&rc.db, &actor, year).await?))
+    }
+
+    /// Takes a published edition back to a draft so that it can be corrected; the public
+    /// stops seeing it until it is published again. ADMIN; audited.
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn reopen_edition(&self, ctx: &Context<'_>, #[graphql(desc = "the edition's year")] year: i32) -> Result<Edition> {
+        let (rc, actor) = caller(ctx)?;
+        Ok(Edition(workflow::editions::reopen(&rc.db, &actor, year).await?))
+    }
+
+    /// Deletes a draft edition with everything entered into it; published editions cannot
+    /// be deleted (`CONFLICT`). ADMIN.
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn delete_edition(&self, ctx: &Context<'_>, #[graphql(desc = "the draft's year")] year: i32) -> Result<bool> {
+        let (rc, actor) = caller(ctx)?;
+        workflow::editions::delete(&rc.db, &actor, year).await
+    }
+
+    /// Imports the official dataset workbook (`global_oc_index.xlsx`) sent as a GraphQL
+    /// multipart upload, with the same engine as `ocindex import`: all or nothing, every
+    /// problem reported. It writes published editions. ADMIN.
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn import_dataset(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the workbook, as a multipart upload")] file: Upload,
+        #[graphql(desc = "check and report only, writing nothing")] dry_run: Option<bool>,
+    ) -> Result<ImportReport> {
+        let (rc, actor) = caller(ctx)?;
+        let mut bytes = Vec::new();
+        file.value(ctx)
+            .and_then(|upload| upload.into_read().read_to_end(&mut bytes))
+            .map_err(|e| ApiError::bad_input("file", "upload", format!("the upload cannot be read: {e}")))?;
+        let report = workflow::import::dataset(&rc.db, &actor, &bytes, dry_run.unwrap_or(false)).await?;
+        Ok(ImportReport(report))
+    }
+
+    /// Creates an API key; the answer holds its secret, shown this once. ADMIN.
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn create_api_key(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "a unique name, which the audit log shows")] name: String,
+        #[graphql(desc = "what the key may do")] role: Role,
+    ) -> Result<CreatedApiKey> {
+        let (rc, actor) = caller(ctx)?;
+        Ok(CreatedApiKey(workflow::keys::create(&rc.db, &actor, &name, role).await?))
+    }
+
+    /// Revokes an API key by name: its secret stops working at once. ADMIN.
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn revoke_api_key(&self, ctx: &Context<'_>, #[graphql(desc = "the key's name")] name: String) -> Result<ApiKey> {
+        let (rc, actor) = caller(ctx)?;
+        Ok(ApiKey(workflow::keys::revoke(&rc.db, &actor, &name).await?))
+    }
+}
+
+/// A position in the audit log, newest first: the id of the entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AuditCursor(i64);
+
+impl CursorType for AuditCursor {
+    type Error = String;
+
+    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
+        let text = URL_SAFE_NO_PAD.decode(s).ok().and_then(|b| String::from_utf8(b).ok());
+        let id = text.as_deref().and_then(|t| t.strip_prefix("audit:")).and_then(|n| n.parse().ok());
+        id.map(Self).ok_or_else(|| format!("{s:?} is not a cursor of the audit log"))
+    }
+
+    fn encode_cursor(&self) -> String {
+        URL_SAFE_NO_PAD.encode(format!("audit:{}", self.0))
+    }
+}
+
+#[derive(Default)]
+pub struct AdminQuery;
+
+#[Object]
+impl AdminQuery {
+    /// Every mutation attempt, newest first: who, when, what, on which edition, and how it
+    /// ended (refusals included). ADMIN.
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn audit_log(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "page size, at most 500")] first: Option<i32>,
+        #[graphql(desc = "the endCursor of the previous page")] after: Option<String>,
+    ) -> Result<Connection<AuditCursor, AuditEntry, Counted, EmptyFields>> {
+        let rc = request(ctx)?;
+        let size = match first {
+            None => MAX_PAGE_SIZE,
+            Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => n as usize,
+            Some(n) => return Err(ApiError::bad_input("first", n, format!("first lies between 0 and {MAX_PAGE_SIZE}"))),
+        };
+        let before = after
+            .as_deref()
+            .map(|c| AuditCursor::decode_cursor(c).map_err(|e| ApiError::bad_input("after", c, e)))
+            .transpose()?;
+        let mut entries = repo::audit::page(&rc.db, before.map(|c| c.0), size as u64 + 1).await?;
+        let total = repo::audit::count(&rc.db).await?;
+        let has_next = entries.len() > size;
+        entries.truncate(size);
+        let mut connection = Connection::with_additional_fields(before.is_some(), has_next, Counted { total_count: total as i64 });
+        connection.edges.extend(entries.into_iter().map(|e| Edge::new(AuditCursor(e.id), AuditEntry(e))));
+        Ok(connection)
+    }
+
+    /// Every API key, revoked ones included, oldest first (never their secrets). ADMIN.
+    #[graphql(guard = "RoleGuard(Role::Admin)")]
+    async fn api_keys(&self, ctx: &Context<'_>) -> Result<Vec<ApiKey>> {
+        Ok(repo::keys::all(&request(ctx)?.db).await?.into_iter().map(ApiKey).collect())
+    }
+}

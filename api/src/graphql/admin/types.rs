@@ -1,0 +1,401 @@
+//! Inputs and payloads of the admin mutations, converted to and from the workflow's own types.
+use super::super::edition::Edition;
+use super::super::ids;
+use crate::auth::Role;
+use crate::domain::Continent;
+use crate::import;
+use crate::workflow;
+use async_graphql::{InputObject, Object, SimpleObject, ID};
+use chrono::{DateTime, Utc};
+use entity::{api_key, audit_entry};
+
+/// A new draft edition. Give `indicatorsFrom`, `indicators` or both.
+#[derive(InputObject, Debug, Clone)]
+pub struct CreateEditionInput {
+    /// The edition's year; it identifies the edition everywhere and must be new.
+    pub year: i32,
+    /// The title, such as "Global Organized Crime Index 2025".
+    pub title: String,
+    /// An earlier edition whose indicator set the draft copies.
+    pub indicators_from: Option<i32>,
+    /// Indicator slugs added to the copied set (or forming the set on their own). The
+    /// composites above them join the set with them, so the set is always a closed tree.
+    pub indicators: Option<Vec<String>>,
+    /// The edition whose member countries, with their continent and region, the draft
+    /// starts with. Default: `indicatorsFrom`, else the latest published edition.
+    pub members_from: Option<i32>,
+}
+
+impl From<CreateEditionInput> for workflow::editions::NewEdition {
+    fn from(input: CreateEditionInput) -> Self {
+        Self {
+            year: input.year,
+            title: input.title,
+            indicators_from: input.indicators_from,
+            indicators: input.indicators.unwrap_or_default(),
+            members_from: input.members_from,
+        }
+    }
+}
+
+/// A new raw indicator, scored 1 to 10 like every other.
+#[derive(InputObject, Debug, Clone)]
+pub struct CreateIndicatorInput {
+    /// Its name; the slug is made from it (lower case, runs of non-letters as `-`).
+    pub name: String,
+    /// The composite it is averaged into: `criminal-markets`, `criminal-actors` or
+    /// `resilience`.
+    pub parent: String,
+    /// What the indicator assesses.
+    pub description: Option<String>,
+    /// A draft edition that assesses it from now on (its parent must be in that edition).
+    pub edition: Option<i32>,
+}
+
+impl From<CreateIndicatorInput> for workflow::editions::NewIndicator {
+    fn from(input: CreateIndicatorInput) -> Self {
+        Self { name: input.name, parent: input.parent, description: input.description, edition: input.edition }
+    }
+}
+
+/// One entered score of a raw indicator.
+#[derive(InputObject, Debug, Clone)]
+pub struct ScoreInput {
+    /// The country's ISO3 code ("KAZ").
+    pub country: String,
+    /// The raw indicator's slug ("synthetic-drug-trade"); composites are computed, never
+    /// entered.
+    pub indicator: String,
+    /// 1.0 to 10.0 in steps of 0.5, read exactly as written (4.3 is refused, not rounded).
+    pub value: f64,
+}
+
+impl From<ScoreInput> for workflow::scores::ScoreEntry {
+    fn from(input: ScoreInput) -> Self {
+        Self { country: input.country, indicator: input.indicator, value: input.value }
+    }
+}
+
+/// One narrative of a country in an edition.
+#[derive(InputObject, Debug, Clone)]
+pub struct NarrativeInput {
+    /// The country's ISO3 code.
+    pub country: String,
+    /// An optional heading ("DRUGS", "Criminal markets").
+    pub heading: Option<String>,
+    /// The text.
+    pub body: String,
+    /// Slugs of the indicators the text covers, in order.
+    #[graphql(default)]
+    pub indicators: Vec<String>,
+}
+
+impl From<NarrativeInput> for workflow::narratives::NarrativeEntry {
+    fn from(input: NarrativeInput) -> Self {
+        Self { country: input.country, heading: input.heading, body: input.body, indicators: input.indicators }
+    }
+}
+
+/// A country to create or change; absent fields stay as they are. A new country needs its
+/// name and the draft edition, continent and region where it joins.
+#[derive(InputObject, Debug, Clone)]
+pub struct CountryInput {
+    /// ISO 3166-1 alpha-3 code: identifies the country.
+    pub iso3: String,
+    /// The name; a different name renames the country (ADMIN only), and the old name stays
+    /// a spelling that imports recognise. The slug never changes.
+    pub name: Option<String>,
+    /// More spellings of the name that imports should recognise.
+    #[graphql(default)]
+    pub aliases: Vec<String>,
+    /// A draft edition in which to place the country (with `continent` and `region`).
+    pub edition: Option<i32>,
+    /// The country's continent in `edition`.
+    pub continent: Option<Continent>,
+    /// The country's region in `edition` (regions change between editions).
+    pub region: Option<String>,
+}
+
+impl From<CountryInput> for workflow::countries::CountryChange {
+    fn from(input: CountryInput) -> Self {
+        Self {
+            iso3: input.iso3,
+            name: input.name,
+            aliases: input.aliases,
+            edition: input.edition,
+            continent: input.continent,
+            region: input.region,
+        }
+    }
+}
+
+pub struct UpsertScoresPayload(pub workflow::scores::ScoresWritten);
+
+/// What a batch of scores did.
+#[Object]
+impl UpsertScoresPayload {
+    /// The edition written to.
+    async fn edition(&self) -> Edition {
+        Edition(self.0.edition.clone())
+    }
+
+    /// Scores in the batch, all written.
+    async fn written(&self) -> i32 {
+        self.0.written as i32
+    }
+
+    /// Scores the edition did not have before.
+    async fn created(&self) -> i32 {
+        self.0.created as i32
+    }
+
+    /// Scores whose value changed.
+    async fn updated(&self) -> i32 {
+        self.0.updated as i32
+    }
+
+    /// Scores sent again with the value they had.
+    async fn unchanged(&self) -> i32 {
+        self.0.unchanged as i32
+    }
+
+    /// Scores the edition still lacks (member countries × raw indicators) before it can be
+    /// published.
+    async fn missing(&self) -> i32 {
+        self.0.missing as i32
+    }
+}
+
+pub struct UpsertNarrativesPayload(pub workflow::narratives::NarrativesWritten);
+
+/// What a batch of narratives did.
+#[Object]
+impl UpsertNarrativesPayload {
+    /// The edition written to.
+    async fn edition(&self) -> Edition {
+        Edition(self.0.edition.clone())
+    }
+
+    /// Countries whose narratives the batch replaced.
+    async fn countries(&self) -> i32 {
+        self.0.countries as i32
+    }
+
+    /// Narratives written.
+    async fn narratives(&self) -> i32 {
+        self.0.narratives as i32
+    }
+}
+
+pub struct ApiKey(pub api_key::Model);
+
+/// An API key. Its secret is shown once, when the key is created.
+#[Object]
+impl ApiKey {
+    /// Global id (Relay).
+    async fn id(&self) -> ID {
+        ids::encode("ApiKey", &self.0.name)
+    }
+
+    /// The key's name: it identifies the key, and its holder in the audit log.
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+
+    /// What the key may do.
+    async fn role(&self) -> Option<Role> {
+        Role::from_db(&self.0.role)
+    }
+
+    /// When it was created.
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at.with_timezone(&Utc)
+    }
+
+    /// Who created it.
+    async fn created_by(&self) -> &str {
+        &self.0.created_by
+    }
+
+    /// When it was revoked; null while it works.
+    async fn revoked_at(&self) -> Option<DateTime<Utc>> {
+        self.0.revoked_at.map(|t| t.with_timezone(&Utc))
+    }
+}
+
+pub struct CreatedApiKey(pub workflow::keys::CreatedKey);
+
+/// A new key with its secret.
+#[Object]
+impl CreatedApiKey {
+    /// The key.
+    async fn key(&self) -> ApiKey {
+        ApiKey(self.0.key.clone())
+    }
+
+    /// The secret, for `Authorization: Bearer <secret>`. Shown this once: only its digest
+    /// is stored, so a lost secret means a new key.
+    async fn secret(&self) -> &str {
+        &self.0.secret
+    }
+}
+
+/// How an audited operation ended.
+#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuditOutcome {
+    /// Done and committed.
+    Ok,
+    /// Refused (bad input, missing rights, conflict): nothing was written.
+    Refused,
+    /// Failed inside the server: nothing was written.
+    Failed,
+}
+
+/// One count of an audited operation ("scores": 1600).
+#[derive(SimpleObject, Clone, Debug)]
+pub struct AuditCount {
+    /// What was counted.
+    pub name: String,
+    /// How many.
+    pub value: i64,
+}
+
+pub struct AuditEntry(pub audit_entry::Model);
+
+/// One recorded mutation attempt.
+#[Object]
+impl AuditEntry {
+    /// Global id (Relay).
+    async fn id(&self) -> ID {
+        ids::encode("AuditEntry", &self.0.id.to_string())
+    }
+
+    /// When it happened.
+    async fn at(&self) -> DateTime<Utc> {
+        self.0.at.with_timezone(&Utc)
+    }
+
+    /// Who: the key's name, or "bootstrap admin".
+    async fn actor(&self) -> &str {
+        &self.0.actor
+    }
+
+    /// The caller's role at the time.
+    async fn role(&self) -> Option<Role> {
+        Role::from_db(&self.0.role)
+    }
+
+    /// The mutation ("upsertScores", "publishEdition", …).
+    async fn operation(&self) -> &str {
+        &self.0.operation
+    }
+
+    /// The edition it concerned, by year; null when none.
+    async fn edition(&self) -> Option<i32> {
+        self.0.edition
+    }
+
+    /// What it did or would have done ("scores", "created", "missing", "problems", …).
+    async fn counts(&self) -> Vec<AuditCount> {
+        let Some(counts) = self.0.counts.as_object() else { return Vec::new() };
+        counts
+            .iter()
+            .filter_map(|(name, value)| Some(AuditCount { name: name.clone(), value: value.as_i64()? }))
+            .collect()
+    }
+
+    /// How it ended.
+    async fn outcome(&self) -> AuditOutcome {
+        match self.0.outcome.as_str() {
+            audit_entry::OK => AuditOutcome::Ok,
+            audit_entry::REFUSED => AuditOutcome::Refused,
+            _ => AuditOutcome::Failed,
+        }
+    }
+
+    /// The error code of a refusal or failure (`BAD_USER_INPUT`, `FORBIDDEN`, …).
+    async fn code(&self) -> Option<&str> {
+        self.0.code.as_deref()
+    }
+
+    /// The error message of a refusal or failure.
+    async fn message(&self) -> Option<&str> {
+        self.0.message.as_deref()
+    }
+}
+
+/// One problem found in an imported file, located as precisely as the file allows.
+#[derive(SimpleObject, Clone, Debug)]
+pub struct ImportProblem {
+    /// The sheet, such as "2023_dataset".
+    pub sheet: Option<String>,
+    /// The row as a spreadsheet numbers it (from 1).
+    pub row: Option<i32>,
+    /// The column's header.
+    pub column: Option<String>,
+    /// The value found there.
+    pub value: Option<String>,
+    /// What is wrong.
+    pub reason: String,
+}
+
+pub struct ImportReport(pub import::ImportReport);
+
+/// What an import found and did. With any problem, nothing was written.
+#[Object]
+impl ImportReport {
+    /// True when only checked: nothing was written.
+    async fn dry_run(&self) -> bool {
+        self.0.dry_run
+    }
+
+    /// True when the file had no problem (and, unless a dry run, was imported).
+    async fn succeeded(&self) -> bool {
+        self.0.succeeded()
+    }
+
+    /// Editions found in the file, by year.
+    async fn editions(&self) -> &[i32] {
+        &self.0.editions
+    }
+
+    /// Country rows read, over all editions.
+    async fn countries(&self) -> i32 {
+        self.0.countries as i32
+    }
+
+    /// Entered scores written (or that a real run would write).
+    async fn scores_written(&self) -> i32 {
+        self.0.scores_written as i32
+    }
+
+    /// Composite figures the file publishes.
+    async fn composites_checked(&self) -> i32 {
+        self.0.composites_checked as i32
+    }
+
+    /// Of those, how many the Index's methodology reproduced exactly.
+    async fn composites_reproduced(&self) -> i32 {
+        self.0.composites_reproduced as i32
+    }
+
+    /// Derived figures stored after the import.
+    async fn figures_stored(&self) -> i32 {
+        self.0.figures_stored as i32
+    }
+
+    /// Every problem found; empty when the file is sound.
+    async fn problems(&self) -> Vec<ImportProblem> {
+        self.0
+            .problems
+            .iter()
+            .map(|p| ImportProblem {
+                sheet: p.sheet.clone(),
+                row: p.row.map(|r| r as i32),
+                column: p.column.clone(),
+                value: p.value.clone(),
+                reason: p.reason.clone(),
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,50 @@
+//! The official dataset uploaded through GraphQL: the CLI's engine, audited.
+use super::{record_refusal, Actor};
+use crate::error::{ApiError, Result};
+use crate::import::{self, ImportReport};
+use crate::repo;
+use entity::audit_entry;
+use sea_orm::DatabaseConnection;
+
+/// Imports (or, in a dry run, checks) the workbook. A file with problems is not an error: the
+/// report lists them and nothing is written; the audit log records it as refused.
+pub async fn dataset(db: &DatabaseConnection, actor: &Actor, bytes: &[u8], dry_run: bool) -> Result<ImportReport> {
+    let operation = if dry_run { "importDataset (dry run)" } else { "importDataset" };
+    let report = match import::import_dataset(db, bytes, dry_run).await {
+        Ok(report) => report,
+        Err(err) => {
+            let err = ApiError::from(err);
+            record_refusal(db, actor, operation, None, &err).await;
+            return Err(err);
+        }
+    };
+    let counts = serde_json::json!({
+        "editions": report.editions.len(),
+        "countries": report.countries,
+        "scores": report.scores_written,
+        "figures": report.figures_stored,
+        "problems": report.problems.len(),
+    });
+    let (outcome, code, message) = if report.succeeded() {
+        (audit_entry::OK, None, None)
+    } else {
+        let message = format!("the file has {} problems; nothing was written", report.problems.len());
+        (audit_entry::REFUSED, Some("BAD_USER_INPUT".to_owned()), Some(message))
+    };
+    let entry = repo::audit::NewEntry {
+        actor: actor.name.clone(),
+        api_key_id: actor.key_id,
+        role: actor.role.as_db().to_owned(),
+        operation: operation.to_owned(),
+        // one file holds several editions: the counts say how many
+        edition: None,
+        counts,
+        outcome,
+        code,
+        message,
+    };
+    if let Err(err) = repo::audit::record(db, entry).await {
+        tracing::error!(error = %err, "could not record an import in the audit log");
+    }
+    Ok(report)
+}

@@ -1,0 +1,134 @@
+//! The editions workflow: every admin operation checks all of its input before writing, writes
+//! in one transaction under the write lock, and is recorded in the audit log however it ends
+//! (a refusal is recorded after its transaction was rolled back, so it writes nothing else).
+pub mod countries;
+pub mod editions;
+pub mod import;
+pub mod keys;
+pub mod narratives;
+mod scope;
+pub mod scores;
+
+pub use crate::auth::Actor;
+
+use crate::error::{ApiError, Result};
+use crate::repo;
+use async_graphql::Value;
+use entity::{audit_entry, edition};
+use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
+use serde::Serialize;
+
+/// What an operation did, by name, for the audit log: `[("scores", 1600)]`.
+pub type Counts = Vec<(&'static str, i64)>;
+
+/// The result of an operation's work, with what it did.
+pub struct Done<T> {
+    pub value: T,
+    pub counts: Counts,
+}
+
+impl<T> Done<T> {
+    pub fn new(value: T, counts: Counts) -> Self {
+        Self { value, counts }
+    }
+}
+
+/// Runs `work` in one transaction that holds the write lock. On success the audit entry is
+/// written in the same transaction, which then commits; on failure the transaction is rolled
+/// back and the refusal is recorded on its own.
+pub async fn run<T>(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    operation: &str,
+    edition: Option<i32>,
+    work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<Done<T>>,
+) -> Result<T> {
+    let attempt = async {
+        let txn = db.begin().await?;
+        repo::editions::lock_for_writing(&txn).await?;
+        match work(&txn).await {
+            Ok(done) => {
+                let entry = entry(actor, operation, edition, &done.counts, None);
+                repo::audit::record(&txn, entry).await?;
+                txn.commit().await?;
+                Ok(done.value)
+            }
+            Err(err) => {
+                if let Err(rollback) = txn.rollback().await {
+                    tracing::warn!(error = %rollback, "rolling back a refused operation");
+                }
+                Err(err)
+            }
+        }
+    };
+    let result = attempt.await;
+    if let Err(err) = &result {
+        record_refusal(db, actor, operation, edition, err).await;
+    }
+    result
+}
+
+/// Records an attempt that was refused (or failed) and wrote nothing. A failure to record it
+/// is logged: the caller still gets the original error.
+pub async fn record_refusal(db: &DatabaseConnection, actor: &Actor, operation: &str, edition: Option<i32>, err: &ApiError) {
+    let problems = match err {
+        ApiError::BadUserInput { details: Some(Value::List(list)), .. } => list.len() as i64,
+        ApiError::BadUserInput { .. } => 1,
+        _ => 0,
+    };
+    let counts = if problems > 0 { vec![("problems", problems)] } else { Vec::new() };
+    if let Err(audit_err) = repo::audit::record(db, entry(actor, operation, edition, &counts, Some(err))).await {
+        tracing::error!(error = %audit_err, operation, "could not record a refused attempt in the audit log");
+    }
+}
+
+fn entry(actor: &Actor, operation: &str, edition: Option<i32>, counts: &Counts, err: Option<&ApiError>) -> repo::audit::NewEntry {
+    let counts = counts.iter().map(|(name, n)| ((*name).to_owned(), serde_json::Value::from(*n))).collect();
+    let outcome = match err {
+        None => audit_entry::OK,
+        Some(ApiError::Internal(_)) => audit_entry::FAILED,
+        Some(_) => audit_entry::REFUSED,
+    };
+    repo::audit::NewEntry {
+        actor: actor.name.clone(),
+        api_key_id: actor.key_id,
+        role: actor.role.as_db().to_owned(),
+        operation: operation.to_owned(),
+        edition,
+        counts: serde_json::Value::Object(counts),
+        outcome,
+        code: err.map(|e| e.code().to_owned()),
+        message: err.map(ApiError::message),
+    }
+}
+
+/// A refusal that lists every problem of the input under `extensions.problems`.
+pub fn refuse<P: Serialize>(field: &str, message: String, problems: &[P]) -> ApiError {
+    match async_graphql::to_value(problems) {
+        Ok(details) => ApiError::BadUserInput { message, field: Some(field.to_owned()), value: None, details: Some(details) },
+        Err(err) => ApiError::internal(anyhow::anyhow!("serialising problems: {err}")),
+    }
+}
+
+/// The edition a mutation works on, whatever its status.
+pub async fn find_edition(txn: &DatabaseTransaction, year: i32) -> Result<edition::Model> {
+    repo::catalog::edition_by_year(txn, year, repo::Visibility::All)
+        .await?
+        .ok_or_else(|| ApiError::NotFound(format!("there is no edition {year}")))
+}
+
+/// Why a published edition cannot be changed.
+pub fn locked(edition: &edition::Model) -> String {
+    format!(
+        "the {} edition is published and locked: reopen it (reopenEdition) before changing it",
+        edition.year
+    )
+}
+
+/// Names closest to `input`, for "did you mean" suggestions.
+fn closest<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) -> String {
+    let mut scored: Vec<(usize, &str)> = candidates.map(|c| (strsim::levenshtein(input, c), c)).collect();
+    scored.sort();
+    let names: Vec<String> = scored.into_iter().take(2).map(|(_, c)| format!("{c:?}")).collect();
+    names.join(" or ")
+}

@@ -1,0 +1,22 @@
+use sea_orm::entity::prelude::*;
+
+/// A bearer key: its secret is stored only as a SHA-256 digest.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "api_keys")]
+pub struct Model {
+    #[sea_orm(primary_key)]
+    pub id: i32,
+    #[sea_orm(unique)]
+    pub name: String,
+    pub role: String,
+    #[sea_orm(unique)]
+    pub secret_sha256: String,
+    pub created_at: DateTimeWithTimeZone,
+    pub created_by: String,
+    pub revoked_at: Option<DateTimeWithTimeZone>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
