@@ -1,16 +1,6 @@
 //! API keys: named bearer secrets with a role, stored only as a SHA-256 digest.
-use crate::run_sql;
-use sea_orm_migration::prelude::*;
-
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_sql(
-            manager,
-            r#"
+crate::sql_migration!(
+    up: r#"
             CREATE TABLE api_keys (
                 id            serial PRIMARY KEY,
                 -- names identify keys in the audit log, so a revoked key keeps its name
@@ -23,11 +13,5 @@ impl MigrationTrait for Migration {
                 revoked_at    timestamptz
             );
             "#,
-        )
-        .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_sql(manager, "DROP TABLE api_keys;").await
-    }
-}
+    down: "DROP TABLE api_keys;",
+);

@@ -1,16 +1,6 @@
 //! The audit log: who did what to which edition, when, and how it ended (refusals included).
-use crate::run_sql;
-use sea_orm_migration::prelude::*;
-
-#[derive(DeriveMigrationName)]
-pub struct Migration;
-
-#[async_trait::async_trait]
-impl MigrationTrait for Migration {
-    async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_sql(
-            manager,
-            r#"
+crate::sql_migration!(
+    up: r#"
             CREATE TABLE audit_log (
                 id         bigserial PRIMARY KEY,
                 at         timestamptz NOT NULL DEFAULT now(),
@@ -30,11 +20,5 @@ impl MigrationTrait for Migration {
                 CHECK ((outcome = 'OK') = (code IS NULL))
             );
             "#,
-        )
-        .await
-    }
-
-    async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_sql(manager, "DROP TABLE audit_log;").await
-    }
-}
+    down: "DROP TABLE audit_log;",
+);

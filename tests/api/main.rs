@@ -3,6 +3,7 @@ mod auth;
 mod editions;
 mod figures;
 mod import;
+mod migrations;
 mod queries;
 mod sample;
 mod schema;
