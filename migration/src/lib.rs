@@ -10,6 +10,7 @@ mod m20261122_000006_create_figures;
 mod m20261122_000007_create_narratives;
 mod m20261122_000008_seed_indicators;
 mod m20261122_000009_seed_countries;
+mod m20261122_000010_add_narrative_search;
 pub mod reference;
 
 pub struct Migrator;
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_create_narratives::Migration),
             Box::new(m20261122_000008_seed_indicators::Migration),
             Box::new(m20261122_000009_seed_countries::Migration),
+            Box::new(m20261122_000010_add_narrative_search::Migration),
         ]
     }
 }
