@@ -6,16 +6,23 @@ mod edition;
 mod ids;
 mod indicator;
 mod loaders;
+mod narrative;
 mod score;
 
 pub use context::{Principal, RequestContext};
+pub use narrative::{DroppedText, NarrativeImportCountry, NarrativeImportDetails, NarrativeImportItem};
 
 use crate::error::{ApiError, Result};
 use async_graphql::{Context, EmptyMutation, EmptySubscription, MergedObject, Schema};
 use sea_orm::DatabaseConnection;
 
 #[derive(MergedObject, Default)]
-pub struct QueryRoot(edition::EditionQuery, indicator::IndicatorQuery, country::CountryQuery);
+pub struct QueryRoot(
+    edition::EditionQuery,
+    indicator::IndicatorQuery,
+    country::CountryQuery,
+    narrative::NarrativeQuery,
+);
 
 pub type AppSchema = Schema<QueryRoot, EmptyMutation, EmptySubscription>;
 
