@@ -1,6 +1,6 @@
 //! Narratives: the experts' texts behind the scores, the indicators each covers, and
 //! full-text search over them.
-use super::connection::{Counted, Page, PageArgs, PositionCursor};
+use super::connection::{page_at, Page, PageArgs};
 use super::country::Country;
 use super::edition::Edition;
 use super::indicator::Indicator;
@@ -10,7 +10,6 @@ use crate::domain::CountryCode;
 use crate::error::{ApiError, Result};
 use crate::import::narratives::{CountryReport, NarrativeLine, NarrativeReport};
 use crate::repo;
-use async_graphql::connection::{Connection, Edge};
 use async_graphql::dataloader::Loader;
 use async_graphql::{Context, Object, SimpleObject, ID};
 use entity::{country, narrative};
@@ -130,13 +129,15 @@ impl NarrativeQuery {
         } else {
             Vec::new()
         };
-        let mut page: Page<NarrativeHit> =
-            Connection::with_additional_fields(start > 0, end < total, Counted { total_count: total as i64 });
-        page.edges.extend(hits.into_iter().enumerate().map(|(k, hit)| {
-            let node = NarrativeHit { narrative: Narrative(hit.narrative()), snippet: hit.snippet, rank: f64::from(hit.rank) };
-            Edge::new(PositionCursor(start + k), node)
-        }));
-        Ok(page)
+        Ok(page_at(
+            total,
+            start,
+            hits.into_iter().map(|hit| NarrativeHit {
+                narrative: Narrative(hit.narrative()),
+                snippet: hit.snippet,
+                rank: f64::from(hit.rank),
+            }),
+        ))
     }
 }
 
