@@ -526,7 +526,7 @@ mod tests {
 Menu
 See example.orgHuman trafficking
 6.000.50
-What the indicator measures, in a sentence.
+A definition of what the indicator measures.
 Heroin trade
 4.50 n/a
 Another definition.
@@ -567,6 +567,28 @@ give us your feedback
         assert_eq!(page.narratives[2].heading.as_deref(), Some("Resilience"));
         let dropped: Vec<(usize, &str)> = reading.dropped.iter().map(|d| (d.line, d.reason)).collect();
         assert_eq!(dropped, [(1, "before the first page"), (2, "link"), (14, "survey prompt")]);
+    }
+
+    #[test]
+    fn blank_lines_anywhere_and_missing_definitions_change_nothing_but_line_numbers() {
+        let catalog = Catalog::reference(2023);
+        let summary = |text: &str| {
+            let reading = read(text, &catalog, None);
+            assert!(reading.problems.is_empty(), "{:?}", reading.problems);
+            let page = &reading.countries[0];
+            let figures: Vec<(String, ScoreLine)> = page.figures.iter().map(|f| (f.slug.clone(), f.value)).collect();
+            let definitions: Vec<String> = page.definitions.iter().map(|d| d.text.clone()).collect();
+            let narratives: Vec<String> = page.narratives.iter().map(|n| n.body.clone()).collect();
+            (reading.countries.len(), page.iso3.clone(), figures, definitions, narratives)
+        };
+        let plain = summary(PAGE);
+        let spaced = summary(&PAGE.replace('\n', "\n\n"));
+        assert_eq!(spaced, plain);
+        let bare: String = PAGE.lines().filter(|l| !l.contains("definition")).map(|l| format!("{l}\n")).collect();
+        let (countries, iso3, figures, definitions, narratives) = summary(&bare);
+        assert_eq!((countries, iso3, figures), (plain.0, plain.1, plain.2));
+        assert!(definitions.is_empty());
+        assert_eq!(narratives, plain.4, "no paragraph is taken for a definition");
     }
 
     #[test]

@@ -56,6 +56,9 @@ fn two_decimals(text: &str) -> bool {
     }
 }
 
+/// The site's definitions are a sentence or two; anything longer is narrative.
+const MAX_DEFINITION_CHARS: usize = 300;
+
 /// A figure the page prints, to be checked against the database.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PrintedFigure {
@@ -104,16 +107,21 @@ fn named_indicator<'c, 'l>(line: &'l str, catalog: &'c Catalog) -> Option<(&'c s
         .max_by_key(|(i, _)| i.name.len())
 }
 
-/// Where a figure starts: a line naming an indicator followed by a score line.
-fn figure_at<'c, 'l>(
-    lines: &[Line<'l>],
-    at: usize,
-    catalog: &'c Catalog,
-) -> Option<(&'c super::CatalogIndicator, &'l str, ScoreLine)> {
-    let next = lines.get(at + 1)?;
-    let value = score_line(next.text())?;
+/// A figure as printed: the indicator named, furniture glued before the name, the index
+/// of the score line and what it says.
+struct FigureAt<'c, 'l> {
+    indicator: &'c super::CatalogIndicator,
+    glued: &'l str,
+    score_at: usize,
+    value: ScoreLine,
+}
+
+/// Where a figure starts: a line naming an indicator, then (after any blank lines) a score line.
+fn figure_at<'c, 'l>(lines: &[Line<'l>], at: usize, catalog: &'c Catalog) -> Option<FigureAt<'c, 'l>> {
+    let score_at = (at + 1..lines.len()).find(|&k| !lines[k].text().is_empty())?;
+    let value = score_line(lines[score_at].text())?;
     let (indicator, glued) = named_indicator(lines[at].raw.trim(), catalog)?;
-    Some((indicator, glued, value))
+    Some(FigureAt { indicator, glued, score_at, value })
 }
 
 /// Whether the text holds at least one printed figure: the mark of the page format.
@@ -130,8 +138,10 @@ pub fn read(lines: &[Line<'_>], catalog: &Catalog, dropped: &mut Vec<Dropped>) -
     let mut at = 0;
     while at < lines.len() {
         let line = lines[at];
-        if let Some((indicator, glued, value)) = figure_at(lines, at, catalog) {
-            let continuing = blocks.last().is_some_and(|_| texts.last().is_some_and(Vec::is_empty));
+        if let Some(FigureAt { indicator, glued, score_at, value }) = figure_at(lines, at, catalog) {
+            // figures after prose start the next country's page; blank lines and furniture
+            // between figures do not
+            let continuing = texts.last().is_some_and(|t| !t.iter().any(|l| furniture(l.text()).is_none()));
             if !continuing {
                 blocks.push(PageBlock { first_line: line.number, ..PageBlock::default() });
                 texts.push(Vec::new());
@@ -140,7 +150,7 @@ pub fn read(lines: &[Line<'_>], catalog: &Catalog, dropped: &mut Vec<Dropped>) -
                 dropped.push(Dropped::new(line.number, glued, text::furniture(glued).unwrap_or("before an indicator name")));
             }
             let block = blocks.last_mut().expect("pushed above");
-            let score = lines[at + 1];
+            let score = lines[score_at];
             block.figures.push(PrintedFigure {
                 line: score.number,
                 slug: indicator.slug.clone(),
@@ -148,15 +158,24 @@ pub fn read(lines: &[Line<'_>], catalog: &Catalog, dropped: &mut Vec<Dropped>) -
                 printed: score.text().to_owned(),
                 value,
             });
-            at += 2;
-            let definition = lines.get(at).filter(|d| !d.text().is_empty() && figure_at(lines, at, catalog).is_none());
-            if let Some(definition) = definition {
+            at = score_at + 1;
+            // the definition: the next line of text, unless it starts another figure or reads
+            // as narrative (a page copied without definitions goes on with prose): long, or
+            // naming a country, which the site's generic definitions never do
+            let next = (at..lines.len()).find(|&k| !lines[k].text().is_empty());
+            let definition = next.filter(|&k| {
+                let text = lines[k].text();
+                text.chars().count() <= MAX_DEFINITION_CHARS
+                    && figure_at(lines, k, catalog).is_none()
+                    && catalog.countries.mentions(text).0.is_empty()
+            });
+            if let Some(k) = definition {
                 block.definitions.push(Definition {
-                    line: definition.number,
+                    line: lines[k].number,
                     slug: indicator.slug.clone(),
-                    text: definition.text().split_whitespace().collect::<Vec<_>>().join(" "),
+                    text: lines[k].text().split_whitespace().collect::<Vec<_>>().join(" "),
                 });
-                at += 1;
+                at = k + 1;
             }
             continue;
         }
@@ -173,6 +192,17 @@ pub fn read(lines: &[Line<'_>], catalog: &Catalog, dropped: &mut Vec<Dropped>) -
     blocks
 }
 
+/// Why a non-empty line of a page is not narrative, if it is not: page furniture, or a menu
+/// entry or button (a few words, no sentence).
+fn furniture(text: &str) -> Option<&'static str> {
+    if text.is_empty() {
+        return Some("blank");
+    }
+    text::furniture(text).or_else(|| {
+        (text.split_whitespace().count() < 6 && !text::ends_sentence(text)).then_some("not a sentence")
+    })
+}
+
 /// The narrative paragraphs of one page: one per line, furniture left out, and a line cut
 /// mid-sentence joined with the next.
 fn paragraphs(lines: &[Line<'_>], dropped: &mut Vec<Dropped>) -> Vec<Paragraph> {
@@ -183,14 +213,8 @@ fn paragraphs(lines: &[Line<'_>], dropped: &mut Vec<Dropped>) -> Vec<Paragraph> 
         if text.is_empty() {
             continue;
         }
-        if let Some(reason) = text::furniture(text) {
+        if let Some(reason) = furniture(text) {
             dropped.push(Dropped::new(line.number, text, reason));
-            continue;
-        }
-        let words = text.split_whitespace().count();
-        // menu entries and buttons: a few words, no sentence
-        if words < 6 && !text::ends_sentence(text) {
-            dropped.push(Dropped::new(line.number, text, "not a sentence"));
             continue;
         }
         let clean = text.split_whitespace().collect::<Vec<_>>().join(" ");
