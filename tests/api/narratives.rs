@@ -179,7 +179,10 @@ async fn both_seed_files_import_without_flags_into_linked_narratives() {
     let countries: Vec<Option<&str>> = report.countries.iter().map(|c| c.iso3.as_deref()).collect();
     assert_eq!(countries, [Some("KGZ")]);
     let data = app
-        .query(r#"{ country(iso3: "KGZ") { narratives(edition: 2021) { heading body indicators { slug } } } }"#, json!({}))
+        .query(
+            r#"{ country(iso3: "KGZ") { narratives(edition: 2021) { heading body indicators { slug } } } }"#,
+            json!({}),
+        )
         .await;
     let sections = data["country"]["narratives"].as_array().unwrap();
     assert_eq!(sections.len(), KGZ_2021.len());
@@ -187,7 +190,8 @@ async fn both_seed_files_import_without_flags_into_linked_narratives() {
         assert_eq!(section["heading"], *heading);
         let body = section["body"].as_str().unwrap();
         assert_eq!(body.split("\n\n").count(), *paragraphs, "{heading}: paragraphs rejoined across page breaks");
-        let linked: Vec<&str> = section["indicators"].as_array().unwrap().iter().map(|i| i["slug"].as_str().unwrap()).collect();
+        let linked: Vec<&str> =
+            section["indicators"].as_array().unwrap().iter().map(|i| i["slug"].as_str().unwrap()).collect();
         assert_eq!(linked, *slugs, "{heading}");
     }
     // the 2023 narratives are untouched by the 2021 import
@@ -222,7 +226,9 @@ async fn country_narratives_filter_by_indicator_and_pillar() {
     );
     assert_eq!(kaz["all"].as_array().unwrap().len(), 24, "the default edition is the latest published");
     assert_eq!(kaz["old"], json!([]));
-    let err = app.query_error(r#"{ country(iso3: "KAZ") { narratives(indicator: "cocaine") { position } } }"#, json!({})).await;
+    let err = app
+        .query_error(r#"{ country(iso3: "KAZ") { narratives(indicator: "cocaine") { position } } }"#, json!({}))
+        .await;
     assert_eq!(err["extensions"]["code"], "BAD_USER_INPUT");
     assert!(err["message"].as_str().unwrap().contains("cocaine-trade"), "{err}");
 }
@@ -256,7 +262,11 @@ fn each_country_is_told_by_its_own_text_unless_named() {
     let reading = read(&summary, &catalog, Some("kaz"));
     assert!(reading.problems.is_empty());
     assert_eq!((reading.countries[0].iso3.as_deref(), reading.countries[0].given), (Some("KAZ"), true));
-    assert!(reading.notes.iter().any(|n| n.contains("--country names KAZ") && n.contains("Kyrgyzstan")), "{:?}", reading.notes);
+    assert!(
+        reading.notes.iter().any(|n| n.contains("--country names KAZ") && n.contains("Kyrgyzstan")),
+        "{:?}",
+        reading.notes
+    );
 
     // but it cannot name the one country of a two-country file, nor an unknown one
     let reading = read(&pages, &Catalog::reference(2023), Some("KGZ"));
@@ -291,7 +301,14 @@ fn the_2021_summary_comes_out_clean() {
         }
     }
     let text = paragraphs.join(" ");
-    for compound in ["Mafia-style", "Organized-crime", "community-based", "awareness-raising", "anti-money-laundering", "Kyrgyz–Tajik"] {
+    for compound in [
+        "Mafia-style",
+        "Organized-crime",
+        "community-based",
+        "awareness-raising",
+        "anti-money-laundering",
+        "Kyrgyz–Tajik",
+    ] {
         assert!(text.contains(compound), "the compound {compound} lost its hyphen or dash");
     }
     for cut in ["Mafiastyle", "communitybased", "awarenessraising"] {
@@ -330,7 +347,8 @@ async fn page_figures_are_verified_and_an_altered_copy_is_refused() {
     assert!(report.problems[0].reason.contains("6.50"), "{}", report.problems[0].reason);
     assert!(report.problems[1].reason.contains("+0.23"), "{}", report.problems[1].reason);
     assert!(report.problems[2].reason.contains("n/a"), "{}", report.problems[2].reason);
-    let checked: Vec<(usize, usize)> = report.countries.iter().map(|c| (c.figures_checked, c.figures_matching)).collect();
+    let checked: Vec<(usize, usize)> =
+        report.countries.iter().map(|c| (c.figures_checked, c.figures_matching)).collect();
     assert_eq!(checked, [(34, 32), (34, 33)]);
     assert!(!report.written);
     assert!(report.to_string().contains("nothing written"));
@@ -473,7 +491,12 @@ async fn search_finds_the_right_paragraph_ranked_with_the_matches_marked() {
     let heroin = search(&app, json!({ "q": "heroin" })).await;
     let in_kgz = search(&app, json!({ "q": "heroin", "c": "kgz" })).await;
     let countries = |r: &Value| -> Vec<String> {
-        r["nodes"].as_array().unwrap().iter().map(|h| h["narrative"]["country"]["iso3"].as_str().unwrap().to_owned()).collect()
+        r["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["narrative"]["country"]["iso3"].as_str().unwrap().to_owned())
+            .collect()
     };
     assert!(countries(&heroin).contains(&"KAZ".to_owned()) && countries(&heroin).contains(&"KGZ".to_owned()));
     assert!(!countries(&in_kgz).is_empty() && countries(&in_kgz).iter().all(|c| c == "KGZ"));
@@ -530,7 +553,10 @@ async fn snippets_are_escaped_so_the_marks_are_the_only_markup() {
     let found = search(&app, json!({ "q": "tunnels" })).await;
     let snippet = found["nodes"][0]["snippet"].as_str().unwrap();
     assert!(snippet.contains("<mark>tunnels</mark>"), "{snippet}");
-    assert!(snippet.contains("&lt;b&gt;") && snippet.contains("&amp;") && snippet.contains("&lt;script&gt;"), "{snippet}");
+    assert!(
+        snippet.contains("&lt;b&gt;") && snippet.contains("&amp;") && snippet.contains("&lt;script&gt;"),
+        "{snippet}"
+    );
     assert!(!snippet.contains("<b>") && !snippet.contains("<script>"), "{snippet}");
     assert_eq!(found["nodes"][0]["narrative"]["body"], body, "the body itself is returned as stored");
 }
@@ -545,8 +571,24 @@ async fn any_search_text_is_safe() {
         assert_eq!(err["extensions"]["code"], "BAD_USER_INPUT", "{query:?}: {err}");
         assert_eq!(err["extensions"]["field"], "query");
     }
-    let odd = ["'", "\"", "\"unclosed", "-", "--heroin", "or", "heroin or", "(((", "a:*", "\\", "<mark>", "🙂 heroin", "héroïne", "x".repeat(300).as_str(), "sample & text | !"]
-        .map(str::to_owned);
+    let odd = [
+        "'",
+        "\"",
+        "\"unclosed",
+        "-",
+        "--heroin",
+        "or",
+        "heroin or",
+        "(((",
+        "a:*",
+        "\\",
+        "<mark>",
+        "🙂 heroin",
+        "héroïne",
+        "x".repeat(300).as_str(),
+        "sample & text | !",
+    ]
+    .map(str::to_owned);
     for query in odd {
         let body = app.graphql(SEARCH, json!({ "q": query }), None).await;
         match body.get("errors") {

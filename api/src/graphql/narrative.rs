@@ -188,9 +188,9 @@ fn search_text(query: &str) -> Result<String> {
 async fn country_id(rc: &RequestContext, iso3: &str) -> Result<i32> {
     let code = CountryCode::parse("country", iso3)?;
     let found = repo::catalog::country_by_iso3(&rc.db, code.as_str()).await?;
-    found
-        .map(|c| c.id)
-        .ok_or_else(|| ApiError::bad_input("country", iso3, format!("no country has the ISO3 code {:?}", code.as_str())))
+    found.map(|c| c.id).ok_or_else(|| {
+        ApiError::bad_input("country", iso3, format!("no country has the ISO3 code {:?}", code.as_str()))
+    })
 }
 
 /// The indicator a slug names and, for a composite, every indicator below it.

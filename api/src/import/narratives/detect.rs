@@ -83,11 +83,8 @@ impl CountryNames {
     /// Counts the mentions of each country in `text`, longest spelling first ("Kyrgyz
     /// Republic" is one mention of Kyrgyzstan, not a demonym and a word).
     pub fn mentions(&self, text: &str) -> Mentions {
-        let words: Vec<(&str, String)> = text
-            .split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(|w| (w, alias_key(w)))
-            .collect();
+        let words: Vec<(&str, String)> =
+            text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| (w, alias_key(w))).collect();
         let mut counts: HashMap<&str, usize> = HashMap::new();
         let mut at = 0;
         while at < words.len() {

@@ -167,9 +167,13 @@ fn best_homes(evidence: &[Vec<i64>], n: usize, m: usize) -> Vec<usize> {
     for t in 1..m {
         for p in 0..n {
             // ties go to the earliest previous home: a topic no word names stays with its neighbour
-            let (q, best) = (0..n)
-                .map(|q| (q, score[t - 1][q] - step(q, p)))
-                .fold((0, i64::MIN), |acc, cur| if cur.1 > acc.1 { cur } else { acc });
+            let (q, best) = (0..n).map(|q| (q, score[t - 1][q] - step(q, p))).fold((0, i64::MIN), |acc, cur| {
+                if cur.1 > acc.1 {
+                    cur
+                } else {
+                    acc
+                }
+            });
             score[t][p] = best + evidence[p][t];
             came_from[t][p] = q;
         }

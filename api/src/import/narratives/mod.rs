@@ -147,7 +147,8 @@ fn problem(line: Option<usize>, column: Option<&str>, value: Option<&str>, reaso
 /// single-country text instead of telling it from the text.
 pub fn read(source: &str, catalog: &Catalog, country: Option<&str>) -> Reading {
     let lines = text::lines(source);
-    let mut reading = Reading { format: None, countries: Vec::new(), dropped: Vec::new(), notes: Vec::new(), problems: Vec::new() };
+    let mut reading =
+        Reading { format: None, countries: Vec::new(), dropped: Vec::new(), notes: Vec::new(), problems: Vec::new() };
     let given = country.map(|c| c.trim().to_ascii_uppercase());
     if let Some(code) = &given {
         if !catalog.countries.is_known(code) {
@@ -211,10 +212,8 @@ fn read_pages(lines: &[text::Line<'_>], catalog: &Catalog, reading: &mut Reading
             .map(|(paragraph, links)| {
                 let first = links.topics.first().map(|&t| topics_of[t]);
                 // the page groups its paragraphs under the pillars: markets, actors, resilience
-                let heading = first
-                    .and_then(|i| i.parent.as_deref())
-                    .and_then(|p| catalog.indicator(p))
-                    .map(|p| p.name.clone());
+                let heading =
+                    first.and_then(|i| i.parent.as_deref()).and_then(|p| catalog.indicator(p)).map(|p| p.name.clone());
                 ReadNarrative {
                     line: paragraph.line,
                     heading,
@@ -237,7 +236,12 @@ fn read_pages(lines: &[text::Line<'_>], catalog: &Catalog, reading: &mut Reading
     texts
 }
 
-fn read_summaries(source: &str, lines: &[text::Line<'_>], catalog: &Catalog, reading: &mut Reading) -> Vec<CountryText> {
+fn read_summaries(
+    source: &str,
+    lines: &[text::Line<'_>],
+    catalog: &Catalog,
+    reading: &mut Reading,
+) -> Vec<CountryText> {
     let words = text::DocumentWords::of(source);
     let blocks = summary::read(lines, &words, &mut reading.dropped);
     let mut texts = Vec::new();
@@ -364,7 +368,8 @@ pub async fn import_narratives(
         written: false,
     };
     let Some(edition) = repo::catalog::edition_by_year(&txn, edition_year, Visibility::All).await? else {
-        let known: Vec<String> = repo::catalog::editions(&txn, Visibility::All).await?.iter().map(|e| e.year.to_string()).collect();
+        let known: Vec<String> =
+            repo::catalog::editions(&txn, Visibility::All).await?.iter().map(|e| e.year.to_string()).collect();
         let known = if known.is_empty() { "none yet".to_owned() } else { known.join(", ") };
         report.problems.push(problem(
             None,
@@ -379,10 +384,8 @@ pub async fn import_narratives(
         repo::catalog::edition_sets(&txn, &[edition.id]).await?.into_iter().map(|(_, i)| i).collect();
     let countries = repo::catalog::countries(&txn, None).await?;
     let spellings = repo::narratives::country_spellings(&txn).await?;
-    let names = CountryNames::new(
-        &countries.iter().map(|c| (c.iso3.clone(), c.name.clone())).collect::<Vec<_>>(),
-        &spellings,
-    );
+    let names =
+        CountryNames::new(&countries.iter().map(|c| (c.iso3.clone(), c.name.clone())).collect::<Vec<_>>(), &spellings);
     let catalog = Catalog::from_models(edition_year, &models, &assessed, names);
     let reading = read(text, &catalog, country);
     report.format = reading.format;
@@ -397,7 +400,8 @@ pub async fn import_narratives(
         .iter()
         .filter_map(|t| t.iso3.as_deref().and_then(|c| id_of_country.get(c)).map(|&id| (id, edition.id)))
         .collect();
-    let members: HashSet<i32> = repo::catalog::memberships(&txn, &keys).await?.into_iter().map(|m| m.country_id).collect();
+    let members: HashSet<i32> =
+        repo::catalog::memberships(&txn, &keys).await?.into_iter().map(|m| m.country_id).collect();
     let mut figures: HashMap<(i32, i32), (Decimal, Option<Decimal>)> = HashMap::new();
     for f in repo::figures::for_countries(&txn, &keys).await? {
         figures.insert((f.country_id, f.indicator_id), (f.value, f.delta));
@@ -407,29 +411,7 @@ pub async fn import_narratives(
     let mut descriptions: Vec<(i32, String)> = Vec::new();
     for t in &reading.countries {
         let country_id = t.iso3.as_deref().and_then(|c| id_of_country.get(c).copied());
-        let mut outcome = CountryReport {
-            iso3: t.iso3.clone(),
-            name: t.iso3.as_deref().map(|c| catalog.countries.name(c).to_owned()),
-            first_line: t.first_line,
-            given: t.given,
-            mentions: t.mentions.describe(3),
-            narratives: t
-                .narratives
-                .iter()
-                .enumerate()
-                .map(|(position, n)| NarrativeLine {
-                    position,
-                    line: n.line,
-                    heading: n.heading.clone(),
-                    indicators: n.indicators.clone(),
-                    by_position: n.by_position,
-                    words: n.body.split_whitespace().count(),
-                    opening: text::shorten(&n.body, 50),
-                })
-                .collect(),
-            figures_checked: 0,
-            figures_matching: 0,
-        };
+        let mut outcome = outline(t, &catalog.countries);
         if let Some(country_id) = country_id {
             let name = catalog.countries.name(t.iso3.as_deref().unwrap_or_default()).to_owned();
             if !members.contains(&country_id) {
@@ -454,27 +436,17 @@ pub async fn import_narratives(
                 .map(|n| repo::narratives::NewNarrative {
                     heading: n.heading.clone(),
                     body: n.body.clone(),
-                    indicator_ids: n.indicators.iter().filter_map(|s| id_of_indicator.get(s.as_str()).copied()).collect(),
+                    indicator_ids: n
+                        .indicators
+                        .iter()
+                        .filter_map(|s| id_of_indicator.get(s.as_str()).copied())
+                        .collect(),
                 })
                 .collect();
             writes.push((country_id, new));
         }
         report.definitions_read += t.definitions.len();
-        for d in &t.definitions {
-            let Some(model) = models.iter().find(|m| m.slug == d.slug) else { continue };
-            match (&model.description, descriptions.iter().find(|(id, _)| *id == model.id)) {
-                (None, None) => descriptions.push((model.id, d.text.clone())),
-                (None, Some((_, first))) if *first != d.text => report.notes.push(format!(
-                    "line {}: the definition of {} differs from the one printed before; the first is kept",
-                    d.line, model.name
-                )),
-                (Some(stored), _) if *stored != d.text => report.notes.push(format!(
-                    "line {}: {} already has a description, which is kept",
-                    d.line, model.name
-                )),
-                _ => {}
-            }
-        }
+        describe(&t.definitions, &models, &mut descriptions, &mut report.notes);
         report.countries.push(outcome);
     }
     report.descriptions_stored = descriptions.len();
@@ -489,6 +461,57 @@ pub async fn import_narratives(
     txn.commit().await?;
     report.written = true;
     Ok(report)
+}
+
+/// The report of one country's text before its checks: who, and the narratives' mapping.
+fn outline(t: &CountryText, names: &CountryNames) -> CountryReport {
+    CountryReport {
+        iso3: t.iso3.clone(),
+        name: t.iso3.as_deref().map(|c| names.name(c).to_owned()),
+        first_line: t.first_line,
+        given: t.given,
+        mentions: t.mentions.describe(3),
+        narratives: t
+            .narratives
+            .iter()
+            .enumerate()
+            .map(|(position, n)| NarrativeLine {
+                position,
+                line: n.line,
+                heading: n.heading.clone(),
+                indicators: n.indicators.clone(),
+                by_position: n.by_position,
+                words: n.body.split_whitespace().count(),
+                opening: text::shorten(&n.body, 50),
+            })
+            .collect(),
+        figures_checked: 0,
+        figures_matching: 0,
+    }
+}
+
+/// Adds to `descriptions` the printed definitions of indicators that have no description;
+/// a stored description is kept, and so is the first of two different printed ones.
+fn describe(
+    definitions: &[Definition],
+    models: &[indicator::Model],
+    descriptions: &mut Vec<(i32, String)>,
+    notes: &mut Vec<String>,
+) {
+    for d in definitions {
+        let Some(model) = models.iter().find(|m| m.slug == d.slug) else { continue };
+        match (&model.description, descriptions.iter().find(|(id, _)| *id == model.id)) {
+            (None, None) => descriptions.push((model.id, d.text.clone())),
+            (None, Some((_, first))) if *first != d.text => notes.push(format!(
+                "line {}: the definition of {} differs from the one printed before; the first is kept",
+                d.line, model.name
+            )),
+            (Some(stored), _) if *stored != d.text => {
+                notes.push(format!("line {}: {} already has a description, which is kept", d.line, model.name))
+            }
+            _ => {}
+        }
+    }
 }
 
 /// A mismatch between a printed figure and the database's, if there is one.
@@ -597,7 +620,11 @@ give us your feedback
         let neither = read("Some words about nothing.\nMore of them.", &catalog, None);
         assert!(neither.problems[0].reason.contains("neither"), "{:?}", neither.problems);
         let bare = read("Heroin trade\n4.50 n/a\nA definition.\n", &catalog, None);
-        assert!(bare.problems.iter().any(|p| p.row == Some(1) && p.reason.contains("no narrative paragraph")), "{:?}", bare.problems);
+        assert!(
+            bare.problems.iter().any(|p| p.row == Some(1) && p.reason.contains("no narrative paragraph")),
+            "{:?}",
+            bare.problems
+        );
         let vague = read("DRUGS\nHeroin crosses the region on old roads.\n", &catalog, None);
         assert!(vague.problems[0].reason.contains("names no country"), "{:?}", vague.problems);
     }

@@ -147,7 +147,11 @@ pub fn read(lines: &[Line<'_>], catalog: &Catalog, dropped: &mut Vec<Dropped>) -
                 texts.push(Vec::new());
             }
             if !glued.trim().is_empty() {
-                dropped.push(Dropped::new(line.number, glued, text::furniture(glued).unwrap_or("before an indicator name")));
+                dropped.push(Dropped::new(
+                    line.number,
+                    glued,
+                    text::furniture(glued).unwrap_or("before an indicator name"),
+                ));
             }
             let block = blocks.last_mut().expect("pushed above");
             let score = lines[score_at];
@@ -181,7 +185,9 @@ pub fn read(lines: &[Line<'_>], catalog: &Catalog, dropped: &mut Vec<Dropped>) -
         }
         match texts.last_mut() {
             Some(text) => text.push(line),
-            None if !line.text().is_empty() => dropped.push(Dropped::new(line.number, line.text(), "before the first page")),
+            None if !line.text().is_empty() => {
+                dropped.push(Dropped::new(line.number, line.text(), "before the first page"))
+            }
             None => {}
         }
         at += 1;
@@ -198,9 +204,8 @@ fn furniture(text: &str) -> Option<&'static str> {
     if text.is_empty() {
         return Some("blank");
     }
-    text::furniture(text).or_else(|| {
-        (text.split_whitespace().count() < 6 && !text::ends_sentence(text)).then_some("not a sentence")
-    })
+    text::furniture(text)
+        .or_else(|| (text.split_whitespace().count() < 6 && !text::ends_sentence(text)).then_some("not a sentence"))
 }
 
 /// The narrative paragraphs of one page: one per line, furniture left out, and a line cut
@@ -252,7 +257,19 @@ mod tests {
 
     #[test]
     fn other_lines_are_not_score_lines() {
-        for line in ["4.3", "4.33", "4.330.1", "4.330.185", "0.500.00", "11.000.00", "2021", "4.33 points", "Prevention", "", "4.33n/a2"] {
+        for line in [
+            "4.3",
+            "4.33",
+            "4.330.1",
+            "4.330.185",
+            "0.500.00",
+            "11.000.00",
+            "2021",
+            "4.33 points",
+            "Prevention",
+            "",
+            "4.33n/a2",
+        ] {
             assert_eq!(read(line), None, "{line:?}");
         }
     }

@@ -86,7 +86,12 @@ pub fn read(lines: &[Line<'_>], words: &DocumentWords, dropped: &mut Vec<Dropped
     blocks
 }
 
-fn close(paragraph: &mut Vec<Line<'_>>, blocks: &mut [SummaryBlock], words: &DocumentWords, dropped: &mut Vec<Dropped>) {
+fn close(
+    paragraph: &mut Vec<Line<'_>>,
+    blocks: &mut [SummaryBlock],
+    words: &DocumentWords,
+    dropped: &mut Vec<Dropped>,
+) {
     let Some(first) = paragraph.first().copied() else { return };
     let raw: Vec<&str> = paragraph.iter().map(|l| l.raw).collect();
     let text = text::join_lines(&raw, words);
@@ -158,7 +163,15 @@ its people.
         let reasons: Vec<&str> = dropped.iter().map(|d| d.reason).collect();
         assert_eq!(
             reasons,
-            ["running header", "footer", "page number", "running header", "running header", "running header", "funding note"]
+            [
+                "running header",
+                "footer",
+                "page number",
+                "running header",
+                "running header",
+                "running header",
+                "funding note"
+            ]
         );
         assert_eq!(blocks[1].sections[0].paragraphs.len(), 1);
     }

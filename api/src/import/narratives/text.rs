@@ -105,7 +105,9 @@ fn is_page_number(text: &str) -> bool {
     match words[..] {
         [n] => number(n),
         [page, n] => page.eq_ignore_ascii_case("page") && number(n),
-        [page, n, of, m] => page.eq_ignore_ascii_case("page") && number(n) && of.eq_ignore_ascii_case("of") && number(m),
+        [page, n, of, m] => {
+            page.eq_ignore_ascii_case("page") && number(n) && of.eq_ignore_ascii_case("of") && number(m)
+        }
         _ => false,
     }
 }
@@ -125,10 +127,10 @@ pub fn ends_sentence(text: &str) -> bool {
 /// word cut by the line end, while "Mafia-" + "style" is a compound that keeps its hyphen.
 const WORD_ENDINGS: &[&str] = &[
     "tion", "tions", "sion", "sions", "ment", "ments", "ness", "ity", "ities", "ing", "ings", "ed", "ly", "ally",
-    "ance", "ances", "ence", "ences", "ous", "ive", "ives", "al", "ated", "ation", "ations", "ised", "ized",
-    "ise", "ize", "ises", "izes", "ism", "isms", "ist", "ists", "ful", "less", "able", "ible", "ure", "ures",
-    "ency", "ancy", "ship", "ial", "ian", "ians", "ics", "ity", "ties", "ry", "ries", "tive", "tives", "ter",
-    "ters", "ger", "gers", "ble", "bly", "nal", "tal", "cal", "cally",
+    "ance", "ances", "ence", "ences", "ous", "ive", "ives", "al", "ated", "ation", "ations", "ised", "ized", "ise",
+    "ize", "ises", "izes", "ism", "isms", "ist", "ists", "ful", "less", "able", "ible", "ure", "ures", "ency", "ancy",
+    "ship", "ial", "ian", "ians", "ics", "ity", "ties", "ry", "ries", "tive", "tives", "ter", "ters", "ger", "gers",
+    "ble", "bly", "nal", "tal", "cal", "cally",
 ];
 
 /// The words a document uses, hyphenated compounds whole: they decide whether a hyphen at
@@ -212,7 +214,8 @@ fn line_end_separator(content: &str, spaced: bool) -> &'static str {
 /// The last word of `text` before its final hyphen: "anti-money-" gives "money".
 fn last_word(text: &str) -> &str {
     let body = text.strip_suffix(['-', '\u{2010}']).unwrap_or(text);
-    let start = body.rfind(|c: char| !c.is_alphabetic()).map_or(0, |i| i + body[i..].chars().next().map_or(1, char::len_utf8));
+    let start =
+        body.rfind(|c: char| !c.is_alphabetic()).map_or(0, |i| i + body[i..].chars().next().map_or(1, char::len_utf8));
     &body[start..]
 }
 
@@ -259,7 +262,10 @@ mod tests {
     fn hyphens_at_line_ends_keep_compounds_and_mend_split_words() {
         assert_eq!(join("the organiza-\ntion of the market"), "the organization of the market");
         assert_eq!(join("Mafia-\nstyle groups"), "Mafia-style groups");
-        assert_eq!(join("a state-embedded network and a state-\nembedded one"), "a state-embedded network and a state-embedded one");
+        assert_eq!(
+            join("a state-embedded network and a state-\nembedded one"),
+            "a state-embedded network and a state-embedded one"
+        );
         assert_eq!(join("both coal- \nand gold-mining"), "both coal- and gold-mining");
         assert_eq!(join("the north–\nsouth route"), "the north–south route");
         assert_eq!(join("the route –\nwhich is long"), "the route – which is long");

@@ -21,20 +21,36 @@ pub const KEYWORDS: &[Keywords] = &[
     kw(
         "human-trafficking",
         &["human trafficking", "trafficking in persons", "trafficking victims", "sex trafficking"],
-        &["forced labour", "forced labor", "sexual exploitation", "domestic servitude", "forced begging", "debt bondage", "traffickers"],
+        &[
+            "forced labour",
+            "forced labor",
+            "sexual exploitation",
+            "domestic servitude",
+            "forced begging",
+            "debt bondage",
+            "traffickers",
+        ],
     ),
     kw(
         "human-smuggling",
         &["human smuggling", "migrant smuggling", "people smuggling", "smuggling of migrants", "smuggled migrants"],
         &["irregular migra*", "migrants", "smugglers", "travel documents", "visa*", "migration documents"],
     ),
-    kw("extortion-and-protection-racketeering", &["extortion", "protection racketeering", "racketeering"], &["racket*", "extort*"]),
+    kw(
+        "extortion-and-protection-racketeering",
+        &["extortion", "protection racketeering", "racketeering"],
+        &["racket*", "extort*"],
+    ),
     kw(
         "arms-trafficking",
         &["arms trafficking", "arms trade", "illegal arms", "illicit arms", "firearms", "weapons"],
         &["arms", "ammunition", "guns"],
     ),
-    kw("trade-in-counterfeit-goods", &["counterfeit*", "counterfeiting"], &["fake", "pirated", "intellectual property"]),
+    kw(
+        "trade-in-counterfeit-goods",
+        &["counterfeit*", "counterfeiting"],
+        &["fake", "pirated", "intellectual property"],
+    ),
     kw(
         "illicit-trade-in-excisable-goods",
         &["excis*", "tobacco", "cigarette*", "alcohol"],
@@ -111,7 +127,11 @@ pub const KEYWORDS: &[Keywords] = &[
         &["judicial", "judiciary", "prison*", "detention", "judges", "courts", "penitentiary"],
         &["inmates", "trial*", "justice", "penal", "convictions", "attorney*"],
     ),
-    kw("law-enforcement", &["law enforcement", "police", "policing"], &["officers", "arrests", "investigat*", "security services"]),
+    kw(
+        "law-enforcement",
+        &["law enforcement", "police", "policing"],
+        &["officers", "arrests", "investigat*", "security services"],
+    ),
     kw(
         "territorial-integrity",
         &["territorial integrity", "border*", "customs"],
@@ -124,10 +144,22 @@ pub const KEYWORDS: &[Keywords] = &[
     ),
     kw(
         "economic-regulatory-capacity",
-        &["economic regulatory", "business environment", "doing business", "investment", "investors", "economy", "economic"],
+        &[
+            "economic regulatory",
+            "business environment",
+            "doing business",
+            "investment",
+            "investors",
+            "economy",
+            "economic",
+        ],
         &["business*", "bureaucra*", "procurement", "tax*", "regulatory", "entrepreneur*"],
     ),
-    kw("victim-and-witness-support", &["victim*", "witness*", "shelters"], &["assistance", "support", "treatment", "rehabilitat*", "referral"]),
+    kw(
+        "victim-and-witness-support",
+        &["victim*", "witness*", "shelters"],
+        &["assistance", "support", "treatment", "rehabilitat*", "referral"],
+    ),
     kw("prevention", &["prevention", "prevent*", "awareness"], &["campaign*", "hotline", "education", "training"]),
     kw(
         "non-state-actors",
@@ -169,10 +201,7 @@ pub const SECTIONS: &[Section] = &[
         Covers::Indicators(&["arms-trafficking", "trade-in-counterfeit-goods", "illicit-trade-in-excisable-goods"]),
     ),
     section("ENVIRONMENT", Covers::Indicators(&["flora-crimes", "fauna-crimes", "non-renewable-resource-crimes"])),
-    section(
-        "DRUGS",
-        Covers::Indicators(&["heroin-trade", "cocaine-trade", "cannabis-trade", "synthetic-drug-trade"]),
-    ),
+    section("DRUGS", Covers::Indicators(&["heroin-trade", "cocaine-trade", "cannabis-trade", "synthetic-drug-trade"])),
     section("CYBER CRIMES", Covers::Indicators(&["cyber-dependent-crimes"])),
     section("FINANCIAL CRIMES", Covers::Indicators(&["financial-crimes"])),
     section("CRIMINAL ACTORS", Covers::Pillar("criminal-actors")),
