@@ -1,4 +1,4 @@
-//! The `ocindex` command: serve, migrate, import, schema.
+//! The `ocindex` command: serve, migrate, import, import-narratives, schema.
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use ocindex::config::{Settings, DEFAULT_DATABASE_URL};
@@ -28,6 +28,21 @@ enum Command {
     Import {
         file: PathBuf,
         /// Check the file and report, writing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+        database_url: String,
+    },
+    /// Import narrative texts (country page text or PDF summary text) into an edition.
+    ImportNarratives {
+        file: PathBuf,
+        /// The edition the narratives belong to (its year).
+        #[arg(long)]
+        edition: i32,
+        /// The country of a single-country text (ISO3); by default each country is told by its text.
+        #[arg(long)]
+        country: Option<String>,
+        /// Check the file and show what would be imported, writing nothing.
         #[arg(long)]
         dry_run: bool,
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
@@ -66,6 +81,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let report = import::import_dataset(&db, &bytes, dry_run).await?;
             print!("{report}");
             println!("time:       {:.2} s", started.elapsed().as_secs_f64());
+            if !report.succeeded() {
+                return Ok(ExitCode::FAILURE);
+            }
+        }
+        Command::ImportNarratives { file, edition, country, dry_run, database_url } => {
+            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let text = String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", file.display()))?;
+            let db = database::connect_and_migrate(&database_url).await?;
+            let started = std::time::Instant::now();
+            let report = import::narratives::import_narratives(&db, &text, edition, country.as_deref(), dry_run).await?;
+            print!("{report}");
+            println!("time:         {:.2} s", started.elapsed().as_secs_f64());
             if !report.succeeded() {
                 return Ok(ExitCode::FAILURE);
             }

@@ -18,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_create_narratives::Migration),
             Box::new(m20261122_000008_seed_indicators::Migration),
             Box::new(m20261122_000009_seed_countries::Migration),
+            Box::new(m20261122_000010_add_narrative_search::Migration),
             Box::new(m20261122_000020_create_change_notifications::Migration),
             Box::new(m20261122_000401_create_api_keys::Migration),
             Box::new(m20261122_000402_create_audit_log::Migration),
@@ -61,6 +62,7 @@ mod m20261122_000006_create_figures;
 mod m20261122_000007_create_narratives;
 mod m20261122_000008_seed_indicators;
 mod m20261122_000009_seed_countries;
+mod m20261122_000010_add_narrative_search;
 mod m20261122_000020_create_change_notifications;
 mod m20261122_000401_create_api_keys;
 mod m20261122_000402_create_audit_log;

@@ -4,6 +4,7 @@ mod editions;
 mod figures;
 mod import;
 mod migrations;
+mod narratives;
 mod queries;
 mod sample;
 mod schema;

@@ -177,7 +177,10 @@ async fn template(content: Content) -> String {
             format!("official_{:08x}", fingerprint(&bytes) as u32)
         }
     };
-    let name = format!("ocindex_tpl_{FINGERPRINT}_{suffix}");
+    // checkouts that share a target directory can share the build script's fingerprint: the
+    // migrations compiled into this binary keep their templates apart
+    let migrations: Vec<String> = migration::Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+    let name = format!("ocindex_tpl_{FINGERPRINT}_{:08x}_{suffix}", fingerprint(migrations.join(",").as_bytes()) as u32);
     let server = connect_server().await;
     server.execute_unprepared("SELECT pg_advisory_lock(727274)").await.expect("advisory lock");
     let exists = server

@@ -46,6 +46,10 @@ pub struct PageArgs {
 }
 
 impl PageArgs {
+    pub fn forward(first: Option<i32>, after: Option<String>) -> Self {
+        Self { first, after, ..Self::default() }
+    }
+
     /// The half-open range of positions `[start, end)` to return out of `total`.
     pub fn window(&self, total: usize) -> Result<(usize, usize)> {
         let size = |field: &str, n: Option<i32>| -> Result<Option<usize>> {
@@ -86,31 +90,23 @@ impl PageArgs {
 pub fn page<T: OutputType>(items: Vec<T>, args: &PageArgs) -> Result<Page<T>> {
     let total = items.len();
     let (start, end) = args.window(total)?;
-    let mut connection = Connection::with_additional_fields(
-        start > 0,
-        end < total,
-        Counted { total_count: total as i64 },
-    );
-    connection.edges.extend(
-        items
-            .into_iter()
-            .enumerate()
-            .skip(start)
-            .take(end - start)
-            .map(|(position, item)| Edge::new(PositionCursor(position), item)),
-    );
-    Ok(connection)
+    Ok(page_at(total, start, items.into_iter().skip(start).take(end - start)))
+}
+
+/// The page of `total` results that starts at position `start` and holds `items`: for
+/// results fetched one page at a time (find the window with [`PageArgs::window`]).
+pub fn page_at<T: OutputType>(total: usize, start: usize, items: impl IntoIterator<Item = T>) -> Page<T> {
+    let mut connection = Connection::with_additional_fields(start > 0, false, Counted { total_count: total as i64 });
+    connection
+        .edges
+        .extend(items.into_iter().enumerate().map(|(k, item)| Edge::new(PositionCursor(start + k), item)));
+    connection.has_next_page = start + connection.edges.len() < total;
+    connection
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    impl PageArgs {
-        fn forward(first: Option<i32>, after: Option<String>) -> Self {
-            Self { first, after, ..Self::default() }
-        }
-    }
 
     fn window(args: PageArgs, total: usize) -> (usize, usize) {
         args.window(total).unwrap()

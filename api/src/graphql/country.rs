@@ -125,6 +125,17 @@ impl Country {
         }
         Ok(scores)
     }
+
+    /// The experts' narratives in an edition (default: the latest published), in order;
+    /// with `indicator`, only those covering it (for a composite, any of its indicators).
+    async fn narratives(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the edition's year; default: the latest published")] edition: Option<i32>,
+        #[graphql(desc = "an indicator slug: only the narratives covering it")] indicator: Option<String>,
+    ) -> Result<Vec<super::narrative::Narrative>> {
+        super::narrative::of_country(ctx, &self.0, edition, indicator.as_deref()).await
+    }
 }
 
 #[derive(Default)]

@@ -17,7 +17,7 @@ pub fn loaders(db: DatabaseConnection) -> Loaders {
 
 /// One batcher for every key type, so a request carries a single loader.
 pub struct Batch {
-    db: DatabaseConnection,
+    pub(super) db: DatabaseConnection,
 }
 
 #[derive(Clone, Debug)]

@@ -8,11 +8,13 @@ mod filters;
 mod ids;
 mod indicator;
 mod loaders;
+mod narrative;
 mod node;
 mod ranking;
 mod score;
 
 pub use context::{Principal, RequestContext};
+pub use narrative::{DroppedText, NarrativeImportCountry, NarrativeImportDetails, NarrativeImportItem};
 
 use crate::error::{ApiError, Result};
 use async_graphql::{BatchRequest, Context, EmptySubscription, MergedObject, Request, Schema};
@@ -25,6 +27,7 @@ pub struct QueryRoot(
     country::CountryQuery,
     ranking::RankingQuery,
     node::NodeQuery,
+    narrative::NarrativeQuery,
     admin::AdminQuery,
 );
 

@@ -1,6 +1,7 @@
-//! Importers: readers that turn a source (the official xlsx, the bundled sample) into
-//! validated edition data, and one engine that writes it in a single transaction.
+//! Importers: readers that turn a source (the official xlsx, narrative texts, the bundled
+//! sample) into validated data, each written in a single transaction.
 pub mod dataset;
+pub mod narratives;
 mod report;
 pub mod sample;
 

@@ -1,6 +1,7 @@
 //! The official dataset uploaded through GraphQL: the CLI's engine, audited.
 use super::{record_refusal, Actor};
 use crate::error::{ApiError, Result};
+use crate::import::narratives::NarrativeReport;
 use crate::import::{self, ImportReport};
 use crate::repo;
 use entity::audit_entry;
@@ -25,6 +26,47 @@ pub async fn dataset(db: &DatabaseConnection, actor: &Actor, bytes: &[u8], dry_r
         "figures": report.figures_stored,
         "problems": report.problems.len(),
     });
+    record(db, actor, operation, None, counts, &report).await;
+    Ok(report)
+}
+
+/// Imports (or checks) narrative texts for an edition; audited like the dataset import.
+pub async fn narratives(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    text: &str,
+    edition: i32,
+    country: Option<&str>,
+    dry_run: bool,
+) -> Result<NarrativeReport> {
+    let operation = if dry_run { "importNarratives (dry run)" } else { "importNarratives" };
+    let narratives = match import::narratives::import_narratives(db, text, edition, country, dry_run).await {
+        Ok(report) => report,
+        Err(err) => {
+            let err = ApiError::from(err);
+            record_refusal(db, actor, operation, Some(edition), &err).await;
+            return Err(err);
+        }
+    };
+    let report = ImportReport::from(&narratives);
+    let counts = serde_json::json!({
+        "countries": report.countries,
+        "narratives": narratives.countries.iter().map(|c| c.narratives.len()).sum::<usize>(),
+        "problems": report.problems.len(),
+    });
+    record(db, actor, operation, Some(edition), counts, &report).await;
+    Ok(narratives)
+}
+
+/// Records an import in the audit log: a file with problems is a refusal.
+async fn record(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    operation: &str,
+    edition: Option<i32>,
+    counts: serde_json::Value,
+    report: &ImportReport,
+) {
     let (outcome, code, message) = if report.succeeded() {
         (audit_entry::OK, None, None)
     } else {
@@ -36,8 +78,8 @@ pub async fn dataset(db: &DatabaseConnection, actor: &Actor, bytes: &[u8], dry_r
         api_key_id: actor.key_id,
         role: actor.role.as_db().to_owned(),
         operation: operation.to_owned(),
-        // one file holds several editions: the counts say how many
-        edition: None,
+        // a workbook holds several editions: the counts say how many
+        edition,
         counts,
         outcome,
         code,
@@ -46,5 +88,4 @@ pub async fn dataset(db: &DatabaseConnection, actor: &Actor, bytes: &[u8], dry_r
     if let Err(err) = repo::audit::record(db, entry).await {
         tracing::error!(error = %err, "could not record an import in the audit log");
     }
-    Ok(report)
 }

@@ -139,7 +139,34 @@ impl AdminMutation {
             .and_then(|upload| upload.into_read().read_to_end(&mut bytes))
             .map_err(|e| ApiError::bad_input("file", "upload", format!("the upload cannot be read: {e}")))?;
         let report = workflow::import::dataset(&rc.db, &actor, &bytes, dry_run.unwrap_or(false)).await?;
-        Ok(ImportReport(report))
+        Ok(ImportReport(report, None))
+    }
+
+    /// Imports narrative texts sent as a multipart upload, in the formats `ocindex
+    /// import-narratives` reads (country page text, PDF summary text): detects the format and
+    /// the countries (unless `country` is given), links each paragraph to its indicators, and
+    /// checks the figures the pages print against the edition's. Replaces those countries'
+    /// narratives; with any problem, or in a dry run, nothing is written. EDITOR or ADMIN.
+    #[graphql(guard = "RoleGuard(Role::Editor)")]
+    async fn import_narratives(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the text file, as a multipart upload (UTF-8)")] file: Upload,
+        #[graphql(desc = "the edition the texts belong to")] edition: i32,
+        #[graphql(desc = "ISO3 of the country of a single-country text; default: detected")] country: Option<String>,
+        #[graphql(desc = "check and report only, writing nothing")] dry_run: Option<bool>,
+    ) -> Result<ImportReport> {
+        let (rc, actor) = caller(ctx)?;
+        let mut bytes = Vec::new();
+        file.value(ctx)
+            .and_then(|upload| upload.into_read().read_to_end(&mut bytes))
+            .map_err(|e| ApiError::bad_input("file", "upload", format!("the upload cannot be read: {e}")))?;
+        let text = String::from_utf8(bytes)
+            .map_err(|_| ApiError::bad_input("file", "upload", "the upload is not UTF-8 text"))?;
+        let dry_run = dry_run.unwrap_or(false);
+        let report =
+            workflow::import::narratives(&rc.db, &actor, &text, edition, country.as_deref(), dry_run).await?;
+        Ok(ImportReport((&report).into(), Some((&report).into())))
     }
 
     /// Creates an API key; the answer holds its secret, shown this once. ADMIN.

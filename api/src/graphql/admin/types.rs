@@ -339,11 +339,17 @@ pub struct ImportProblem {
     pub reason: String,
 }
 
-pub struct ImportReport(pub import::ImportReport);
+pub struct ImportReport(pub import::ImportReport, pub Option<crate::graphql::NarrativeImportDetails>);
 
 /// What an import found and did. With any problem, nothing was written.
 #[Object]
 impl ImportReport {
+    /// For `importNarratives`: each country found, its narratives with the indicators they
+    /// are linked to, and the check of the printed figures. Null for the dataset import.
+    async fn narratives(&self) -> Option<&crate::graphql::NarrativeImportDetails> {
+        self.1.as_ref()
+    }
+
     /// True when only checked: nothing was written.
     async fn dry_run(&self) -> bool {
         self.0.dry_run

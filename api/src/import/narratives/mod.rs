@@ -1,0 +1,631 @@
+//! Narrative texts (country pages, PDF summaries) into clean, attributed, indicator-linked
+//! narratives: read and checked first, then written in one transaction.
+mod detect;
+mod link;
+mod page;
+mod report;
+mod summary;
+mod text;
+mod vocabulary;
+
+pub use detect::{CountryNames, Mentions};
+pub use page::{score_line, Definition, PrintedFigure, ScoreLine};
+pub use report::{CountryReport, NarrativeLine, NarrativeReport};
+pub use text::Dropped;
+
+use crate::import::Problem;
+use crate::repo::{self, Visibility};
+use entity::indicator;
+use link::Topic;
+use migration::reference::INDICATORS;
+use rust_decimal::Decimal;
+use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use vocabulary::{Covers, KEYWORDS};
+
+/// The two layouts narrative texts come in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum Format {
+    /// Text copied from the Index's country pages: figures with definitions, then paragraphs.
+    Page,
+    /// Text extracted from a country's PDF summary: sections under headings.
+    Summary,
+}
+
+/// An indicator as the reader needs it.
+#[derive(Clone, Debug)]
+pub struct CatalogIndicator {
+    pub slug: String,
+    pub name: String,
+    /// Slug of the composite it is averaged into.
+    pub parent: Option<String>,
+    pub is_composite: bool,
+    /// Whether the edition being imported assesses it.
+    pub assessed: bool,
+}
+
+/// What the text is read against: the indicator tree (and the edition's set) and the
+/// countries' names.
+pub struct Catalog {
+    pub year: i32,
+    /// Tree order.
+    pub indicators: Vec<CatalogIndicator>,
+    pub countries: CountryNames,
+}
+
+impl Catalog {
+    /// The project's reference data for `year`, without a database: what the seed migrations
+    /// write, for reading texts in tests and tools.
+    pub fn reference(year: i32) -> Self {
+        let indicators = INDICATORS
+            .iter()
+            .map(|def| CatalogIndicator {
+                slug: migration::reference::slugify(def.name),
+                name: def.name.to_owned(),
+                parent: def.parent.map(str::to_owned),
+                is_composite: def.is_composite,
+                assessed: def.since <= year,
+            })
+            .collect();
+        Self { year, indicators, countries: CountryNames::reference() }
+    }
+
+    fn from_models(year: i32, models: &[indicator::Model], assessed: &HashSet<i32>, countries: CountryNames) -> Self {
+        let slug_of: HashMap<i32, &str> = models.iter().map(|m| (m.id, m.slug.as_str())).collect();
+        let indicators = models
+            .iter()
+            .map(|m| CatalogIndicator {
+                slug: m.slug.clone(),
+                name: m.name.clone(),
+                parent: m.parent_id.and_then(|p| slug_of.get(&p)).map(|s| (*s).to_owned()),
+                is_composite: m.is_composite,
+                assessed: assessed.contains(&m.id),
+            })
+            .collect();
+        Self { year, indicators, countries }
+    }
+
+    fn indicator(&self, slug: &str) -> Option<&CatalogIndicator> {
+        self.indicators.iter().find(|i| i.slug == slug)
+    }
+
+    /// The raw indicators the edition assesses, in tree order, optionally under one composite.
+    fn assessed_raw<'a>(&'a self, under: Option<&'a str>) -> impl Iterator<Item = &'a CatalogIndicator> {
+        self.indicators
+            .iter()
+            .filter(move |i| i.assessed && !i.is_composite && under.is_none_or(|u| i.parent.as_deref() == Some(u)))
+    }
+}
+
+/// One country's narratives as read from the text.
+#[derive(Clone, Debug)]
+pub struct CountryText {
+    pub first_line: usize,
+    /// The country, named by `--country` or told by the text; `None` when neither.
+    pub iso3: Option<String>,
+    pub given: bool,
+    pub mentions: Mentions,
+    pub figures: Vec<PrintedFigure>,
+    pub definitions: Vec<Definition>,
+    pub narratives: Vec<ReadNarrative>,
+}
+
+/// A narrative ready to store: cleaned text and the slugs of the indicators it covers.
+#[derive(Clone, Debug)]
+pub struct ReadNarrative {
+    pub line: usize,
+    pub heading: Option<String>,
+    pub body: String,
+    /// Slugs in tree order.
+    pub indicators: Vec<String>,
+    pub by_position: bool,
+}
+
+/// Everything read from one text, before the database is consulted.
+#[derive(Debug)]
+pub struct Reading {
+    pub format: Option<Format>,
+    pub countries: Vec<CountryText>,
+    pub dropped: Vec<Dropped>,
+    pub notes: Vec<String>,
+    pub problems: Vec<Problem>,
+}
+
+fn problem(line: Option<usize>, column: Option<&str>, value: Option<&str>, reason: impl Into<String>) -> Problem {
+    Problem {
+        sheet: None,
+        row: line.map(|l| l as u32),
+        column: column.map(str::to_owned),
+        value: value.map(str::to_owned),
+        reason: reason.into(),
+    }
+}
+
+/// Reads a narrative text: recognises its format, splits it by country, cleans it and links
+/// every narrative to the indicators it covers. `country` (ISO3) names the country of a
+/// single-country text instead of telling it from the text.
+pub fn read(source: &str, catalog: &Catalog, country: Option<&str>) -> Reading {
+    let lines = text::lines(source);
+    let mut reading =
+        Reading { format: None, countries: Vec::new(), dropped: Vec::new(), notes: Vec::new(), problems: Vec::new() };
+    let given = country.map(|c| c.trim().to_ascii_uppercase());
+    if let Some(code) = &given {
+        if !catalog.countries.is_known(code) {
+            let reason = format!("{code:?} is not the ISO3 code of a known country (such as \"KAZ\")");
+            reading.problems.push(problem(None, Some("country"), Some(code), reason));
+            return reading;
+        }
+    }
+    let mut texts = if page::recognise(&lines, catalog) {
+        reading.format = Some(Format::Page);
+        read_pages(&lines, catalog, &mut reading)
+    } else if summary::recognise(&lines) {
+        reading.format = Some(Format::Summary);
+        read_summaries(source, &lines, catalog, &mut reading)
+    } else {
+        reading.problems.push(problem(
+            None,
+            None,
+            None,
+            "the text is neither country page text (indicator names, each followed by a score line \
+             such as 4.330.18) nor summary text (sections under headings such as PEOPLE or DRUGS)",
+        ));
+        return reading;
+    };
+    if texts.is_empty() {
+        reading.problems.push(problem(None, None, None, "the text holds no narrative paragraphs"));
+    }
+    // storing an empty list would delete the country's narratives: that is never meant
+    for t in texts.iter().filter(|t| t.narratives.is_empty()) {
+        let reason = "a country's text starts here, but no narrative paragraph follows";
+        reading.problems.push(problem(Some(t.first_line), None, None, reason));
+    }
+    attribute(&mut texts, catalog, given.as_deref(), &mut reading);
+    reading.countries = texts;
+    reading
+}
+
+fn read_pages(lines: &[text::Line<'_>], catalog: &Catalog, reading: &mut Reading) -> Vec<CountryText> {
+    let topics_of: Vec<&CatalogIndicator> = catalog.assessed_raw(None).collect();
+    let topics: Vec<Topic> =
+        topics_of.iter().map(|i| Topic::new(&i.name, KEYWORDS.iter().find(|k| k.slug == i.slug))).collect();
+    let blocks = page::read(lines, catalog, &mut reading.dropped);
+    let mut texts = Vec::new();
+    for block in blocks {
+        for figure in &block.figures {
+            if !catalog.indicator(&figure.slug).is_some_and(|i| i.assessed) {
+                reading.problems.push(problem(
+                    Some(figure.line),
+                    Some(&figure.name),
+                    Some(&figure.printed),
+                    format!("the {} edition does not assess {}", catalog.year, figure.name),
+                ));
+            }
+        }
+        let bodies: Vec<String> = block.paragraphs.iter().map(|p| p.text.clone()).collect();
+        let links = link::link(&bodies, &topics);
+        let narratives = block
+            .paragraphs
+            .iter()
+            .zip(links)
+            .map(|(paragraph, links)| {
+                let first = links.topics.first().map(|&t| topics_of[t]);
+                // the page groups its paragraphs under the pillars: markets, actors, resilience
+                let heading =
+                    first.and_then(|i| i.parent.as_deref()).and_then(|p| catalog.indicator(p)).map(|p| p.name.clone());
+                ReadNarrative {
+                    line: paragraph.line,
+                    heading,
+                    body: paragraph.text.clone(),
+                    indicators: links.topics.iter().map(|&t| topics_of[t].slug.clone()).collect(),
+                    by_position: links.by_position,
+                }
+            })
+            .collect();
+        texts.push(CountryText {
+            first_line: block.first_line,
+            iso3: None,
+            given: false,
+            mentions: Mentions::default(),
+            figures: block.figures,
+            definitions: block.definitions,
+            narratives,
+        });
+    }
+    texts
+}
+
+fn read_summaries(
+    source: &str,
+    lines: &[text::Line<'_>],
+    catalog: &Catalog,
+    reading: &mut Reading,
+) -> Vec<CountryText> {
+    let words = text::DocumentWords::of(source);
+    let blocks = summary::read(lines, &words, &mut reading.dropped);
+    let mut texts = Vec::new();
+    for block in blocks {
+        let mut narratives = Vec::new();
+        for section in block.sections.into_iter().filter(|s| !s.paragraphs.is_empty()) {
+            let indicators: Vec<String> = match section.section.covers {
+                Covers::Indicators(slugs) => catalog
+                    .assessed_raw(None)
+                    .filter(|i| slugs.contains(&i.slug.as_str()))
+                    .map(|i| i.slug.clone())
+                    .collect(),
+                Covers::Pillar(pillar) => catalog.assessed_raw(Some(pillar)).map(|i| i.slug.clone()).collect(),
+            };
+            if indicators.is_empty() {
+                reading.notes.push(format!(
+                    "line {}: the {} edition assesses none of the indicators of {}; the section is kept unlinked",
+                    section.line, catalog.year, section.section.heading
+                ));
+            }
+            let body: Vec<&str> = section.paragraphs.iter().map(|p| p.text.as_str()).collect();
+            narratives.push(ReadNarrative {
+                line: section.line,
+                heading: Some(summary::sentence_case(section.section.heading)),
+                body: body.join("\n\n"),
+                indicators,
+                by_position: false,
+            });
+        }
+        texts.push(CountryText {
+            first_line: block.first_line,
+            iso3: None,
+            given: false,
+            mentions: Mentions::default(),
+            figures: Vec::new(),
+            definitions: Vec::new(),
+            narratives,
+        });
+    }
+    texts
+}
+
+/// Decides the country of each text: the one `--country` names, or the one the text
+/// mentions most without doubt.
+fn attribute(texts: &mut [CountryText], catalog: &Catalog, given: Option<&str>, reading: &mut Reading) {
+    if given.is_some() && texts.len() > 1 {
+        reading.problems.push(problem(
+            None,
+            Some("country"),
+            given,
+            format!(
+                "the text holds {} countries' narratives (from lines {}); --country can name only one: \
+                 leave it out to tell each country from its text",
+                texts.len(),
+                texts.iter().map(|t| t.first_line.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        ));
+        return;
+    }
+    for t in texts.iter_mut() {
+        let all: Vec<&str> = t.narratives.iter().map(|n| n.body.as_str()).collect();
+        t.mentions = catalog.countries.mentions(&all.join("\n"));
+        match (given, t.mentions.decide()) {
+            (Some(code), told) => {
+                if let Ok(other) = told.as_deref().map(str::to_owned) {
+                    if other != code {
+                        reading.notes.push(format!(
+                            "--country names {code}, but the text reads as {} ({})",
+                            catalog.countries.name(&other),
+                            t.mentions.describe(3)
+                        ));
+                    }
+                }
+                t.iso3 = Some(code.to_owned());
+                t.given = true;
+            }
+            (None, Ok(code)) => t.iso3 = Some(code.to_owned()),
+            (None, Err(reason)) => reading.problems.push(problem(
+                Some(t.first_line),
+                Some("country"),
+                None,
+                format!("{reason}: name it with --country"),
+            )),
+        }
+    }
+    let mut seen: HashMap<&str, usize> = HashMap::new();
+    for t in texts.iter() {
+        let Some(code) = t.iso3.as_deref() else { continue };
+        if let Some(first) = seen.insert(code, t.first_line) {
+            reading.problems.push(problem(
+                Some(t.first_line),
+                Some("country"),
+                Some(code),
+                format!("{} appears twice in the text (also from line {first})", catalog.countries.name(code)),
+            ));
+        }
+    }
+}
+
+/// Imports narrative text (country page or PDF summary text) into an edition: reads and
+/// checks everything (the printed figures against the database's), then replaces the
+/// narratives of each country found and stores the printed definitions of indicators
+/// without a description, in one transaction. With any problem, or in a dry run, nothing
+/// is written. `country` (ISO3) names the country of a single-country text.
+#[tracing::instrument(skip(db, text), fields(bytes = text.len()))]
+pub async fn import_narratives(
+    db: &DatabaseConnection,
+    text: &str,
+    edition_year: i32,
+    country: Option<&str>,
+    dry_run: bool,
+) -> Result<NarrativeReport, DbErr> {
+    let txn = db.begin().await?;
+    let mut report = NarrativeReport {
+        dry_run,
+        edition: edition_year,
+        format: None,
+        countries: Vec::new(),
+        definitions_read: 0,
+        descriptions_stored: 0,
+        dropped: Vec::new(),
+        notes: Vec::new(),
+        problems: Vec::new(),
+        written: false,
+    };
+    let Some(edition) = repo::catalog::edition_by_year(&txn, edition_year, Visibility::All).await? else {
+        let known: Vec<String> =
+            repo::catalog::editions(&txn, Visibility::All).await?.iter().map(|e| e.year.to_string()).collect();
+        let known = if known.is_empty() { "none yet".to_owned() } else { known.join(", ") };
+        report.problems.push(problem(
+            None,
+            Some("edition"),
+            Some(&edition_year.to_string()),
+            format!("there is no edition {edition_year} (editions: {known})"),
+        ));
+        return Ok(report);
+    };
+    let models = repo::catalog::indicators(&txn).await?;
+    let assessed: HashSet<i32> =
+        repo::catalog::edition_sets(&txn, &[edition.id]).await?.into_iter().map(|(_, i)| i).collect();
+    let countries = repo::catalog::countries(&txn, None).await?;
+    let spellings = repo::narratives::country_spellings(&txn).await?;
+    let names =
+        CountryNames::new(&countries.iter().map(|c| (c.iso3.clone(), c.name.clone())).collect::<Vec<_>>(), &spellings);
+    let catalog = Catalog::from_models(edition_year, &models, &assessed, names);
+    let reading = read(text, &catalog, country);
+    report.format = reading.format;
+    report.dropped = reading.dropped;
+    report.notes = reading.notes;
+    report.problems = reading.problems;
+
+    let id_of_country: HashMap<&str, i32> = countries.iter().map(|c| (c.iso3.as_str(), c.id)).collect();
+    let id_of_indicator: HashMap<&str, i32> = models.iter().map(|m| (m.slug.as_str(), m.id)).collect();
+    let keys: Vec<(i32, i32)> = reading
+        .countries
+        .iter()
+        .filter_map(|t| t.iso3.as_deref().and_then(|c| id_of_country.get(c)).map(|&id| (id, edition.id)))
+        .collect();
+    let members: HashSet<i32> =
+        repo::catalog::memberships(&txn, &keys).await?.into_iter().map(|m| m.country_id).collect();
+    let mut figures: HashMap<(i32, i32), (Decimal, Option<Decimal>)> = HashMap::new();
+    for f in repo::figures::for_countries(&txn, &keys).await? {
+        figures.insert((f.country_id, f.indicator_id), (f.value, f.delta));
+    }
+
+    let mut writes: Vec<(i32, Vec<repo::narratives::NewNarrative>)> = Vec::new();
+    let mut descriptions: Vec<(i32, String)> = Vec::new();
+    for t in &reading.countries {
+        let country_id = t.iso3.as_deref().and_then(|c| id_of_country.get(c).copied());
+        let mut outcome = outline(t, &catalog.countries);
+        if let Some(country_id) = country_id {
+            let name = catalog.countries.name(t.iso3.as_deref().unwrap_or_default()).to_owned();
+            if !members.contains(&country_id) {
+                report.problems.push(problem(
+                    Some(t.first_line),
+                    Some("country"),
+                    t.iso3.as_deref(),
+                    format!("{name} is not covered by the {edition_year} edition: import its scores first"),
+                ));
+            }
+            for printed in &t.figures {
+                outcome.figures_checked += 1;
+                let Some(&indicator_id) = id_of_indicator.get(printed.slug.as_str()) else { continue };
+                match check_figure(printed, figures.get(&(country_id, indicator_id)), &name, edition_year) {
+                    None => outcome.figures_matching += 1,
+                    Some(p) => report.problems.push(p),
+                }
+            }
+            let new = t
+                .narratives
+                .iter()
+                .map(|n| repo::narratives::NewNarrative {
+                    heading: n.heading.clone(),
+                    body: n.body.clone(),
+                    indicator_ids: n
+                        .indicators
+                        .iter()
+                        .filter_map(|s| id_of_indicator.get(s.as_str()).copied())
+                        .collect(),
+                })
+                .collect();
+            writes.push((country_id, new));
+        }
+        report.definitions_read += t.definitions.len();
+        describe(&t.definitions, &models, &mut descriptions, &mut report.notes);
+        report.countries.push(outcome);
+    }
+    report.descriptions_stored = descriptions.len();
+    if dry_run || !report.succeeded() {
+        txn.rollback().await?;
+        return Ok(report);
+    }
+    for (country_id, narratives) in &writes {
+        repo::narratives::replace(&txn, edition.id, *country_id, narratives).await?;
+    }
+    report.descriptions_stored = repo::narratives::describe_indicators(&txn, &descriptions).await?;
+    txn.commit().await?;
+    report.written = true;
+    Ok(report)
+}
+
+/// The report of one country's text before its checks: who, and the narratives' mapping.
+fn outline(t: &CountryText, names: &CountryNames) -> CountryReport {
+    CountryReport {
+        iso3: t.iso3.clone(),
+        name: t.iso3.as_deref().map(|c| names.name(c).to_owned()),
+        first_line: t.first_line,
+        given: t.given,
+        mentions: t.mentions.describe(3),
+        narratives: t
+            .narratives
+            .iter()
+            .enumerate()
+            .map(|(position, n)| NarrativeLine {
+                position,
+                line: n.line,
+                heading: n.heading.clone(),
+                indicators: n.indicators.clone(),
+                by_position: n.by_position,
+                words: n.body.split_whitespace().count(),
+                opening: text::shorten(&n.body, 50),
+            })
+            .collect(),
+        figures_checked: 0,
+        figures_matching: 0,
+    }
+}
+
+/// Adds to `descriptions` the printed definitions of indicators that have no description;
+/// a stored description is kept, and so is the first of two different printed ones.
+fn describe(
+    definitions: &[Definition],
+    models: &[indicator::Model],
+    descriptions: &mut Vec<(i32, String)>,
+    notes: &mut Vec<String>,
+) {
+    for d in definitions {
+        let Some(model) = models.iter().find(|m| m.slug == d.slug) else { continue };
+        match (&model.description, descriptions.iter().find(|(id, _)| *id == model.id)) {
+            (None, None) => descriptions.push((model.id, d.text.clone())),
+            (None, Some((_, first))) if *first != d.text => notes.push(format!(
+                "line {}: the definition of {} differs from the one printed before; the first is kept",
+                d.line, model.name
+            )),
+            (Some(stored), _) if *stored != d.text => {
+                notes.push(format!("line {}: {} already has a description, which is kept", d.line, model.name))
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A mismatch between a printed figure and the database's, if there is one.
+fn check_figure(
+    printed: &PrintedFigure,
+    stored: Option<&(Decimal, Option<Decimal>)>,
+    country: &str,
+    year: i32,
+) -> Option<Problem> {
+    let at = |reason: String| Some(problem(Some(printed.line), Some(&printed.name), Some(&printed.printed), reason));
+    let Some(&(value, delta)) = stored else {
+        return at(format!("the database has no {year} figure of {country} for {} to check against", printed.name));
+    };
+    let shown = |d: Option<Decimal>| d.map_or_else(|| "n/a".to_owned(), |d| format!("{d:+.2}"));
+    if printed.value.score != value {
+        return at(format!("the page prints a score of {:.2}; the database has {value:.2}", printed.value.score));
+    }
+    if printed.value.delta != delta {
+        return at(format!(
+            "the page prints a change of {}; the database has {}",
+            shown(printed.value.delta),
+            shown(delta)
+        ));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rust_decimal_macros::dec;
+
+    /// A made-up page in the layout of the website's text, in our own words.
+    const PAGE: &str = "\
+Menu
+See example.orgHuman trafficking
+6.000.50
+A definition of what the indicator measures.
+Heroin trade
+4.50 n/a
+Another definition.
+Law enforcement
+3.00-1.00
+A third definition.
+Mongolia sees people trafficked to work in mines; Mongolian courts rarely convict.
+Heroin crosses Mongolia in small amounts, and the heroin market is small.
+Police in Mongolia lack resources; law enforcement is patchy across Mongolia.
+give us your feedback
+";
+
+    #[test]
+    fn a_page_is_split_into_figures_definitions_and_linked_paragraphs() {
+        let mut catalog = Catalog::reference(2023);
+        // a small edition, so that each paragraph has its own indicator
+        for i in &mut catalog.indicators {
+            i.assessed &= ["human-trafficking", "heroin-trade", "law-enforcement"].contains(&i.slug.as_str());
+        }
+        let reading = read(PAGE, &catalog, None);
+        assert!(reading.problems.is_empty(), "{:?}", reading.problems);
+        assert_eq!(reading.format, Some(Format::Page));
+        let page = &reading.countries[0];
+        assert_eq!(page.iso3.as_deref(), Some("MNG"));
+        let figures: Vec<(&str, Decimal, Option<Decimal>, usize)> =
+            page.figures.iter().map(|f| (f.slug.as_str(), f.value.score, f.value.delta, f.line)).collect();
+        assert_eq!(
+            figures,
+            [
+                ("human-trafficking", dec!(6.00), Some(dec!(0.50)), 3),
+                ("heroin-trade", dec!(4.50), None, 6),
+                ("law-enforcement", dec!(3.00), Some(dec!(-1.00)), 9)
+            ]
+        );
+        assert_eq!(page.definitions[2].text, "A third definition.");
+        let links: Vec<&[String]> = page.narratives.iter().map(|n| n.indicators.as_slice()).collect();
+        assert_eq!(links, [["human-trafficking"], ["heroin-trade"], ["law-enforcement"]]);
+        assert_eq!(page.narratives[2].heading.as_deref(), Some("Resilience"));
+        let dropped: Vec<(usize, &str)> = reading.dropped.iter().map(|d| (d.line, d.reason)).collect();
+        assert_eq!(dropped, [(1, "before the first page"), (2, "link"), (14, "survey prompt")]);
+    }
+
+    #[test]
+    fn blank_lines_anywhere_and_missing_definitions_change_nothing_but_line_numbers() {
+        let catalog = Catalog::reference(2023);
+        let summary = |text: &str| {
+            let reading = read(text, &catalog, None);
+            assert!(reading.problems.is_empty(), "{:?}", reading.problems);
+            let page = &reading.countries[0];
+            let figures: Vec<(String, ScoreLine)> = page.figures.iter().map(|f| (f.slug.clone(), f.value)).collect();
+            let definitions: Vec<String> = page.definitions.iter().map(|d| d.text.clone()).collect();
+            let narratives: Vec<String> = page.narratives.iter().map(|n| n.body.clone()).collect();
+            (reading.countries.len(), page.iso3.clone(), figures, definitions, narratives)
+        };
+        let plain = summary(PAGE);
+        let spaced = summary(&PAGE.replace('\n', "\n\n"));
+        assert_eq!(spaced, plain);
+        let bare: String = PAGE.lines().filter(|l| !l.contains("definition")).map(|l| format!("{l}\n")).collect();
+        let (countries, iso3, figures, definitions, narratives) = summary(&bare);
+        assert_eq!((countries, iso3, figures), (plain.0, plain.1, plain.2));
+        assert!(definitions.is_empty());
+        assert_eq!(narratives, plain.4, "no paragraph is taken for a definition");
+    }
+
+    #[test]
+    fn texts_that_cannot_be_imported_say_why() {
+        let catalog = Catalog::reference(2023);
+        let neither = read("Some words about nothing.\nMore of them.", &catalog, None);
+        assert!(neither.problems[0].reason.contains("neither"), "{:?}", neither.problems);
+        let bare = read("Heroin trade\n4.50 n/a\nA definition.\n", &catalog, None);
+        assert!(
+            bare.problems.iter().any(|p| p.row == Some(1) && p.reason.contains("no narrative paragraph")),
+            "{:?}",
+            bare.problems
+        );
+        let vague = read("DRUGS\nHeroin crosses the region on old roads.\n", &catalog, None);
+        assert!(vague.problems[0].reason.contains("names no country"), "{:?}", vague.problems);
+    }
+}
