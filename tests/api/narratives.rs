@@ -672,3 +672,16 @@ async fn the_import_narratives_mutation_uploads_a_page_and_is_audited() {
     let anonymous = app.graphql_upload(mutation, json!({}), b"text".to_vec(), None).await;
     assert_eq!(anonymous["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
 }
+
+#[tokio::test]
+async fn a_narrative_is_reachable_by_its_global_id() {
+    let app = TestApp::spawn(Content::Sample).await.unwrap();
+    let data = app.query(r#"{ country(iso3: "KGZ") { narratives(edition: 2023) { id heading } } }"#, json!({})).await;
+    let first = &data["country"]["narratives"][0];
+    let node = app
+        .query("query($id: ID!) { node(id: $id) { id ... on Narrative { heading country { iso3 } } } }", json!({ "id": first["id"] }))
+        .await;
+    assert_eq!(node["node"]["id"], first["id"]);
+    assert_eq!(node["node"]["heading"], first["heading"]);
+    assert_eq!(node["node"]["country"]["iso3"], "KGZ");
+}

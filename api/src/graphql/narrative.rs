@@ -27,7 +27,7 @@ pub struct Narrative(pub narrative::Model);
 #[Object]
 impl Narrative {
     /// Global id (Relay).
-    async fn id(&self) -> ID {
+    pub(crate) async fn id(&self) -> ID {
         ids::encode("Narrative", &self.0.id.to_string())
     }
 

@@ -2,6 +2,7 @@
 use super::country::Country;
 use super::edition::Edition;
 use super::indicator::Indicator;
+use super::narrative::Narrative;
 use super::loaders::{FiguresOf, Loaders};
 use super::score::Score;
 use super::{ids, request};
@@ -16,6 +17,7 @@ pub enum Node {
     Country(Country),
     Edition(Edition),
     Indicator(Indicator),
+    Narrative(Narrative),
     Score(Score),
 }
 
@@ -55,6 +57,15 @@ impl NodeQuery {
                 let figures = ctx.data_unchecked::<Loaders>().load_one(key).await?.unwrap_or_default();
                 let figure = figures.into_iter().find(|f| f.indicator_id == indicator.id);
                 figure.map(|figure| Node::Score(Score::new(country, figure)))
+            }
+            "Narrative" => {
+                let id: i32 = key.parse().map_err(|_| not_ours())?;
+                let found = repo::narratives::by_id(&rc.db, id).await?;
+                // visible only with its edition
+                match found {
+                    Some(n) if rc.edition_by_id(n.edition_id).await?.is_some() => Some(Node::Narrative(Narrative(n))),
+                    _ => None,
+                }
             }
             _ => return Err(not_ours()),
         };

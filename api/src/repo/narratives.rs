@@ -227,3 +227,8 @@ pub async fn search_page<C: ConnectionTrait>(
     );
     Hit::find_by_statement(Statement::from_sql_and_values(db.get_database_backend(), sql, values)).all(db).await
 }
+
+/// One narrative by id.
+pub async fn by_id<C: ConnectionTrait>(db: &C, id: i32) -> Result<Option<narrative::Model>, DbErr> {
+    narrative::Entity::find_by_id(id).one(db).await
+}
