@@ -141,7 +141,7 @@ fn close_tree(tree: &[indicator::Model], set: &mut HashSet<i32>) -> Vec<String> 
 /// Publishes a complete draft: it becomes visible and the default edition of every query,
 /// and every figure is rebuilt (its deltas, and those of the editions after it).
 pub async fn publish(db: &DatabaseConnection, actor: &Actor, year: i32) -> Result<edition::Model> {
-    run(db, actor, "publishEdition", Some(year), async |txn| {
+    let published = run(db, actor, "publishEdition", Some(year), async |txn| {
         let edition = find_edition(txn, year).await?;
         if edition.is_published() {
             return Err(ApiError::Conflict(format!("the {year} edition is already published")));
@@ -184,7 +184,12 @@ pub async fn publish(db: &DatabaseConnection, actor: &Actor, year: i32) -> Resul
         ];
         Ok(Done::new(published, counts))
     })
-    .await
+    .await?;
+    // a published edition is read by everyone from now on: plan its queries on fresh statistics
+    if let Err(err) = repo::figures::analyze(db).await {
+        tracing::warn!(error = %err, "could not refresh statistics after publishing");
+    }
+    Ok(published)
 }
 
 /// Takes a published edition back to a draft so that it can be corrected; it disappears
