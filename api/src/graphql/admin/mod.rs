@@ -26,6 +26,15 @@ fn caller<'a>(ctx: &Context<'a>) -> Result<(&'a RequestContext, Actor)> {
     Ok((rc, actor))
 }
 
+/// The bytes of an uploaded file.
+fn read_upload(ctx: &Context<'_>, file: &Upload) -> Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    file.value(ctx)
+        .and_then(|upload| upload.into_read().read_to_end(&mut bytes))
+        .map_err(|e| ApiError::bad_input("file", "upload", format!("the upload cannot be read: {e}")))?;
+    Ok(bytes)
+}
+
 #[derive(Default)]
 pub struct AdminMutation;
 
@@ -134,10 +143,7 @@ impl AdminMutation {
         #[graphql(desc = "check and report only, writing nothing")] dry_run: Option<bool>,
     ) -> Result<ImportReport> {
         let (rc, actor) = caller(ctx)?;
-        let mut bytes = Vec::new();
-        file.value(ctx)
-            .and_then(|upload| upload.into_read().read_to_end(&mut bytes))
-            .map_err(|e| ApiError::bad_input("file", "upload", format!("the upload cannot be read: {e}")))?;
+        let bytes = read_upload(ctx, &file)?;
         let report = workflow::import::dataset(&rc.db, &actor, &bytes, dry_run.unwrap_or(false)).await?;
         Ok(ImportReport(report, None))
     }
@@ -157,10 +163,7 @@ impl AdminMutation {
         #[graphql(desc = "check and report only, writing nothing")] dry_run: Option<bool>,
     ) -> Result<ImportReport> {
         let (rc, actor) = caller(ctx)?;
-        let mut bytes = Vec::new();
-        file.value(ctx)
-            .and_then(|upload| upload.into_read().read_to_end(&mut bytes))
-            .map_err(|e| ApiError::bad_input("file", "upload", format!("the upload cannot be read: {e}")))?;
+        let bytes = read_upload(ctx, &file)?;
         let text = String::from_utf8(bytes)
             .map_err(|_| ApiError::bad_input("file", "upload", "the upload is not UTF-8 text"))?;
         let dry_run = dry_run.unwrap_or(false);
