@@ -194,14 +194,17 @@ async fn template(content: Content) -> String {
     if !exists {
         build_template(&server, &name, content).await;
     }
+    // stamped at every use: templates of other checkouts are dropped only once unused a while
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
+    server.execute_unprepared(&format!("COMMENT ON DATABASE {name} IS '{now}'")).await.expect("stamp");
     server.execute_unprepared("SELECT pg_advisory_unlock(727274)").await.expect("advisory unlock");
     server.close().await.ok();
     name
 }
 
 async fn build_template(server: &DatabaseConnection, name: &str, content: Content) {
-    // Templates of other sources are stale once nobody has built them for a day; younger ones
-    // may belong to another checkout whose tests are running now.
+    // Templates of other sources are stale once no test has used them for ten minutes;
+    // fresher ones may belong to another checkout whose tests are running now.
     let stale = server
         .query_all(sea_orm::Statement::from_string(
             server.get_database_backend(),
@@ -209,7 +212,7 @@ async fn build_template(server: &DatabaseConnection, name: &str, content: Conten
                 "SELECT d.datname FROM pg_database d
                  LEFT JOIN pg_shdescription s ON s.objoid = d.oid AND s.classoid = 'pg_database'::regclass
                  WHERE d.datname LIKE 'ocindex_tpl_%' AND d.datname NOT LIKE 'ocindex_tpl_{FINGERPRINT}_%'
-                   AND coalesce(s.description, '0')::bigint < extract(epoch FROM now())::bigint - 86400"
+                   AND coalesce(s.description, '0')::bigint < extract(epoch FROM now())::bigint - 600"
             ),
         ))
         .await
@@ -237,8 +240,6 @@ async fn build_template(server: &DatabaseConnection, name: &str, content: Conten
     db.close().await.expect("close template");
     // renamed only when complete, so a crashed build never leaves a half-made template
     server.execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}")).await.expect("rename");
-    let built_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
-    server.execute_unprepared(&format!("COMMENT ON DATABASE {name} IS '{built_at}'")).await.expect("stamp");
 }
 
 fn fingerprint(bytes: &[u8]) -> u64 {
