@@ -61,8 +61,11 @@ async fn unknown_names_get_errors_that_name_them() {
     assert!(err["message"].as_str().unwrap().contains("2021, 2023"), "{err}");
     let err = app.query_error(r#"{ country(iso3: "KZ") { name } }"#, json!({})).await;
     assert_eq!(err["extensions"]["field"], "iso3");
-    let data = app.query(r#"{ country(iso3: "XYZ") { name } }"#, json!({})).await;
-    assert!(data["country"].is_null());
+    let err = app.query_error(r#"{ country(iso3: "KZA") { name } }"#, json!({})).await;
+    assert_eq!((err["extensions"]["code"].as_str(), err["extensions"]["value"].as_str()), (Some("BAD_USER_INPUT"), Some("KZA")));
+    assert!(err["message"].as_str().unwrap().contains("\"KAZ\""), "{err}");
+    let err = app.query_error(r#"{ country(iso3: "Kyrgyzstan") { name } }"#, json!({})).await;
+    assert!(err["message"].as_str().unwrap().contains("did you mean \"KGZ\""), "{err}");
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 pub use crate::auth::Principal;
 use crate::error::{ApiError, Result};
 use crate::repo::{self, Visibility};
-use entity::{edition, indicator};
+use entity::{country, edition, indicator};
 use sea_orm::DatabaseConnection;
 use std::collections::HashMap;
 use tokio::sync::OnceCell;
@@ -15,11 +15,12 @@ pub struct RequestContext {
     editions: OnceCell<Vec<edition::Model>>,
     indicators: OnceCell<Vec<indicator::Model>>,
     sets: OnceCell<HashMap<i32, Vec<i32>>>,
+    countries: OnceCell<Vec<country::Model>>,
 }
 
 impl RequestContext {
     pub fn new(db: DatabaseConnection, principal: Principal) -> Self {
-        Self { db, principal, editions: OnceCell::new(), indicators: OnceCell::new(), sets: OnceCell::new() }
+        Self { db, principal, editions: OnceCell::new(), indicators: OnceCell::new(), sets: OnceCell::new(), countries: OnceCell::new() }
     }
 
     pub fn visibility(&self) -> Visibility {
@@ -102,6 +103,34 @@ impl RequestContext {
                 format!("unknown indicator {slug:?}; did you mean {}?", suggestions.join(" or ")),
             )
         })
+    }
+
+    /// The countries covered by the editions this caller may see, by code.
+    pub async fn visible_countries(&self) -> Result<&[country::Model]> {
+        let countries = self
+            .countries
+            .get_or_try_init(|| async {
+                let editions: Vec<i32> = self.editions().await?.iter().map(|e| e.id).collect();
+                Ok::<_, ApiError>(repo::catalog::countries_in(&self.db, &editions).await?)
+            })
+            .await?;
+        Ok(countries)
+    }
+
+    /// The error for a country code that names no visible country, with the closest codes
+    /// (or the code of a country whose name was given instead).
+    pub async fn unknown_country(&self, field: &str, code: &str) -> ApiError {
+        let countries = match self.visible_countries().await {
+            Ok(countries) => countries,
+            Err(err) => return err,
+        };
+        let by_name = countries.iter().find(|c| c.name.eq_ignore_ascii_case(code.trim())).map(|c| format!("{:?}", c.iso3));
+        let suggestions = by_name.map_or_else(
+            || closest(&code.trim().to_ascii_uppercase(), countries.iter().map(|c| c.iso3.as_str())),
+            |s| vec![s],
+        );
+        let hint = if suggestions.is_empty() { String::new() } else { format!("; did you mean {}?", suggestions.join(" or ")) };
+        ApiError::bad_input(field, code, format!("unknown country code {code:?}{hint}"))
     }
 
     /// Indicator ids of an edition's set.

@@ -143,12 +143,17 @@ pub struct CountryQuery;
 
 #[Object]
 impl CountryQuery {
-    /// One country by ISO3 code ("KAZ"); null when no such country is known.
+    /// One country by ISO3 code ("KAZ"); an unknown code is refused with `BAD_USER_INPUT`
+    /// suggesting the closest codes.
     async fn country(&self, ctx: &Context<'_>, iso3: String) -> Result<Option<Country>> {
-        let code = CountryCode::parse("iso3", &iso3)?;
         let rc = request(ctx)?;
-        let found = repo::visibility::country_by_iso3(&rc.db, code.as_str(), rc.visibility()).await?;
-        Ok(found.map(Country))
+        let Ok(code) = CountryCode::parse("iso3", &iso3) else {
+            return Err(rc.unknown_country("iso3", &iso3).await);
+        };
+        match repo::visibility::country_by_iso3(&rc.db, code.as_str(), rc.visibility()).await? {
+            Some(country) => Ok(Some(Country(country))),
+            None => Err(rc.unknown_country("iso3", &iso3).await),
+        }
     }
 
     /// The countries an edition covers (default: the latest published) that pass `where`,

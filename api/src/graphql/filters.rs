@@ -153,12 +153,11 @@ pub struct FilterParser<'a> {
     rc: &'a RequestContext,
     edition: &'a edition::Model,
     regions: OnceCell<Vec<String>>,
-    countries: OnceCell<Vec<entity::country::Model>>,
 }
 
 impl<'a> FilterParser<'a> {
     pub fn new(rc: &'a RequestContext, edition: &'a edition::Model) -> Self {
-        Self { rc, edition, regions: OnceCell::new(), countries: OnceCell::new() }
+        Self { rc, edition, regions: OnceCell::new() }
     }
 
     pub async fn parse(&self, input: &CountryWhere, path: &str) -> Result<CountryFilter> {
@@ -255,22 +254,12 @@ impl<'a> FilterParser<'a> {
     }
 
     pub async fn iso3(&self, field: &str, code: &str) -> Result<String> {
-        let countries = self
-            .countries
-            .get_or_try_init(|| async {
-                let editions: Vec<i32> = self.rc.editions().await?.iter().map(|e| e.id).collect();
-                Ok::<_, ApiError>(repo::catalog::countries_in(&self.rc.db, &editions).await?)
-            })
-            .await?;
         if let Ok(parsed) = CountryCode::parse(field, code) {
-            if countries.iter().any(|c| c.iso3 == parsed.as_str()) {
+            if self.rc.visible_countries().await?.iter().any(|c| c.iso3 == parsed.as_str()) {
                 return Ok(parsed.as_str().to_owned());
             }
         }
-        // a name where a code was expected ("Kazakhstan") is suggested by its code
-        let by_name = countries.iter().find(|c| c.name.eq_ignore_ascii_case(code.trim())).map(|c| format!("{:?}", c.iso3));
-        let suggestions = by_name.map_or_else(|| closest(&code.trim().to_ascii_uppercase(), countries.iter().map(|c| c.iso3.as_str())), |s| vec![s]);
-        Err(ApiError::bad_input(field, code, format!("unknown country code {code:?}; did you mean {}?", suggestions.join(" or "))))
+        Err(self.rc.unknown_country(field, code).await)
     }
 
     pub async fn area(&self, continent: Option<Continent>, region: Option<&str>) -> Result<Area> {
