@@ -34,20 +34,6 @@ pub async fn latest_published<C: ConnectionTrait>(db: &C) -> Result<Option<editi
         .await
 }
 
-/// The edition deltas are taken against: the latest published one before `year`.
-pub async fn previous_published<C: ConnectionTrait>(db: &C, year: i32) -> Result<Option<edition::Model>, DbErr> {
-    edition::Entity::find()
-        .filter(visible(Visibility::Published))
-        .filter(edition::Column::Year.lt(year))
-        .order_by_desc(edition::Column::Year)
-        .one(db)
-        .await
-}
-
-pub async fn editions_by_ids<C: ConnectionTrait>(db: &C, ids: &[i32]) -> Result<Vec<edition::Model>, DbErr> {
-    edition::Entity::find().filter(edition::Column::Id.is_in(ids.iter().copied())).all(db).await
-}
-
 /// The whole indicator tree in presentation order.
 pub async fn indicators<C: ConnectionTrait>(db: &C) -> Result<Vec<indicator::Model>, DbErr> {
     indicator::Entity::find().order_by_asc(indicator::Column::Position).all(db).await
