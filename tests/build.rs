@@ -14,7 +14,8 @@ fn main() {
 }
 
 fn hash_dir(dir: &Path, hasher: &mut DefaultHasher) {
-    let mut entries: Vec<_> = std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).collect();
+    let mut entries: Vec<_> =
+        std::fs::read_dir(dir).into_iter().flatten().flatten().map(|e| e.path()).collect();
     entries.sort();
     for path in entries {
         if path.is_dir() {

@@ -89,8 +89,12 @@ impl Principal {
     pub fn actor(&self) -> Option<Actor> {
         match self {
             Self::Anonymous => None,
-            Self::Admin => Some(Actor { name: BOOTSTRAP_ADMIN.into(), key_id: None, role: Role::Admin }),
-            Self::Key { id, name, role } => Some(Actor { name: name.clone(), key_id: Some(*id), role: *role }),
+            Self::Admin => {
+                Some(Actor { name: BOOTSTRAP_ADMIN.into(), key_id: None, role: Role::Admin })
+            }
+            Self::Key { id, name, role } => {
+                Some(Actor { name: name.clone(), key_id: Some(*id), role: *role })
+            }
         }
     }
 }
@@ -129,8 +133,9 @@ pub async fn authenticate<C: ConnectionTrait>(
     }
     let key = repo::keys::active_by_digest(db, &hex(&digest)).await?;
     let key = key.ok_or(ApiError::Unauthenticated)?;
-    let role = Role::from_db(&key.role)
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("stored role {:?} of key {}", key.role, key.id)))?;
+    let role = Role::from_db(&key.role).ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!("stored role {:?} of key {}", key.role, key.id))
+    })?;
     Ok(Principal::Key { id: key.id, name: key.name, role })
 }
 
@@ -138,7 +143,8 @@ pub async fn authenticate<C: ConnectionTrait>(
 /// that a leaked one is recognisable in logs and secret scanners.
 pub fn new_secret() -> Result<String, ApiError> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| ApiError::internal(anyhow::anyhow!("no randomness: {e}")))?;
+    getrandom::fill(&mut bytes)
+        .map_err(|e| ApiError::internal(anyhow::anyhow!("no randomness: {e}")))?;
     Ok(format!("ocx_{}", URL_SAFE_NO_PAD.encode(bytes)))
 }
 
@@ -174,7 +180,10 @@ mod tests {
         assert_eq!(digest.len(), 64);
         assert!(!digest.contains(&a[4..]));
         // the digest of a known input, from `printf abc | sha256sum`
-        assert_eq!(secret_digest("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+        assert_eq!(
+            secret_digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
     }
 
     #[test]

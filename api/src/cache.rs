@@ -89,9 +89,13 @@ impl ResponseCache {
                         while listener.recv().await.is_ok() {
                             self.invalidate();
                         }
-                        tracing::warn!("lost the change notifications: serving uncached until reconnected");
+                        tracing::warn!(
+                            "lost the change notifications: serving uncached until reconnected"
+                        );
                     }
-                    Err(err) => tracing::warn!(error = %err, "cannot listen for changes: serving uncached"),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "cannot listen for changes: serving uncached")
+                    }
                 }
                 self.set_listening(false);
                 tokio::time::sleep(backoff).await;

@@ -13,7 +13,9 @@ pub async fn connect(database_url: &str) -> anyhow::Result<DatabaseConnection> {
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
         .sqlx_logging(false);
-    Database::connect(options).await.with_context(|| format!("connecting to {}", redact(database_url)))
+    Database::connect(options)
+        .await
+        .with_context(|| format!("connecting to {}", redact(database_url)))
 }
 
 /// Connects and brings the schema up to date.
@@ -28,9 +30,10 @@ async fn ensure_database(database_url: &str) -> anyhow::Result<()> {
     let name = url.path().trim_start_matches('/').to_owned();
     anyhow::ensure!(!name.is_empty(), "DATABASE_URL names no database: {}", redact(database_url));
     url.set_path("/postgres");
-    let server = Database::connect(ConnectOptions::new(url.as_str()).sqlx_logging(false).to_owned())
-        .await
-        .with_context(|| format!("connecting to the server of {}", redact(database_url)))?;
+    let server =
+        Database::connect(ConnectOptions::new(url.as_str()).sqlx_logging(false).to_owned())
+            .await
+            .with_context(|| format!("connecting to the server of {}", redact(database_url)))?;
     let exists = server
         .query_one(Statement::from_sql_and_values(
             server.get_database_backend(),

@@ -12,7 +12,11 @@ impl CountryCode {
         if code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()) {
             Ok(Self(code))
         } else {
-            Err(ApiError::bad_input(field, input, format!("{input:?} is not an ISO 3166-1 alpha-3 code such as \"KAZ\"")))
+            Err(ApiError::bad_input(
+                field,
+                input,
+                format!("{input:?} is not an ISO 3166-1 alpha-3 code such as \"KAZ\""),
+            ))
         }
     }
 
@@ -32,7 +36,8 @@ pub enum Continent {
 }
 
 impl Continent {
-    pub const ALL: [Continent; 5] = [Self::Africa, Self::Americas, Self::Asia, Self::Europe, Self::Oceania];
+    pub const ALL: [Continent; 5] =
+        [Self::Africa, Self::Americas, Self::Asia, Self::Europe, Self::Oceania];
 
     /// The stored spelling, also the GraphQL enum value.
     pub fn as_db(self) -> &'static str {

@@ -12,7 +12,12 @@ pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 #[derive(Debug, Clone)]
 pub enum ApiError {
     /// The request names something wrong: `field` is the argument path, `value` what was sent.
-    BadUserInput { message: String, field: Option<String>, value: Option<String>, details: Option<Value> },
+    BadUserInput {
+        message: String,
+        field: Option<String>,
+        value: Option<String>,
+        details: Option<Value>,
+    },
     NotFound(String),
     Conflict(String),
     Unauthenticated,
@@ -36,7 +41,9 @@ impl ApiError {
         match self {
             Self::BadUserInput { message, .. } => message.clone(),
             Self::NotFound(m) | Self::Conflict(m) | Self::Forbidden(m) => m.clone(),
-            Self::Unauthenticated => "authentication required: send Authorization: Bearer <token>".into(),
+            Self::Unauthenticated => {
+                "authentication required: send Authorization: Bearer <token>".into()
+            }
             Self::QueryTooComplex(m) => format!("the query is too complex: {m}"),
             Self::Internal(_) => "internal error".into(),
         }

@@ -43,7 +43,8 @@ pub fn router(state: AppState) -> Router {
 
 /// GET serves GraphiQL to a browser and executes a query given in the query string.
 async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
-    let has_query = request.uri().query().is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")));
+    let has_query =
+        request.uri().query().is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")));
     if !has_query {
         return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
     }
@@ -55,7 +56,13 @@ async fn graphql_post(State(state): State<AppState>, request: Request) -> Respon
 }
 
 async fn execute(state: AppState, request: Request) -> Response {
-    let principal = match auth::authenticate(&state.db, request.headers(), state.admin_token.as_deref()).await {
+    let principal = match auth::authenticate(
+        &state.db,
+        request.headers(),
+        state.admin_token.as_deref(),
+    )
+    .await
+    {
         Ok(principal) => principal,
         Err(err) => {
             let error = err.extend().into_server_error(Default::default());
@@ -90,7 +97,9 @@ async fn execute_cached(state: AppState, request: Request) -> Response {
     } else {
         match axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await {
             Ok(body) => [b"POST ".as_slice(), &body].concat(),
-            Err(_) => return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response(),
+            Err(_) => {
+                return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response()
+            }
         }
     };
     if let Some(hit) = state.cache.get(&key) {
@@ -105,7 +114,10 @@ async fn execute_cached(state: AppState, request: Request) -> Response {
     } else {
         match serde_json::from_slice(&key[b"POST ".len()..]) {
             Ok(batch) => batch,
-            Err(err) => return (StatusCode::BAD_REQUEST, format!("not a GraphQL request: {err}")).into_response(),
+            Err(err) => {
+                return (StatusCode::BAD_REQUEST, format!("not a GraphQL request: {err}"))
+                    .into_response()
+            }
         }
     };
     let batch = graphql::with_request_data(batch, &state.db, &Principal::Anonymous);
@@ -127,7 +139,8 @@ fn label_errors(response: &mut async_graphql::BatchResponse) {
     for error in responses.iter_mut().flat_map(|r| r.errors.iter_mut()) {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
-            let limit = error.message.contains("too complex") || error.message.contains("nested too deep");
+            let limit =
+                error.message.contains("too complex") || error.message.contains("nested too deep");
             extensions.set("code", if limit { "QUERY_TOO_COMPLEX" } else { "BAD_USER_INPUT" });
         }
     }

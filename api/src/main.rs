@@ -55,7 +55,9 @@ enum Command {
 #[tokio::main]
 async fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
         .with_writer(std::io::stderr)
         .init();
     match run(Cli::parse()).await {
@@ -75,7 +77,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("migrations applied");
         }
         Command::Import { file, dry_run, database_url } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let db = database::connect_and_migrate(&database_url).await?;
             let started = std::time::Instant::now();
             let report = import::import_dataset(&db, &bytes, dry_run).await?;
@@ -86,11 +89,20 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::ImportNarratives { file, edition, country, dry_run, database_url } => {
-            let bytes = std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let text = String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8 text", file.display()))?;
+            let bytes =
+                std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
+            let text = String::from_utf8(bytes)
+                .with_context(|| format!("{} is not UTF-8 text", file.display()))?;
             let db = database::connect_and_migrate(&database_url).await?;
             let started = std::time::Instant::now();
-            let report = import::narratives::import_narratives(&db, &text, edition, country.as_deref(), dry_run).await?;
+            let report = import::narratives::import_narratives(
+                &db,
+                &text,
+                edition,
+                country.as_deref(),
+                dry_run,
+            )
+            .await?;
             print!("{report}");
             println!("time:         {:.2} s", started.elapsed().as_secs_f64());
             if !report.succeeded() {

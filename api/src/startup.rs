@@ -1,13 +1,13 @@
 //! Building and running the application: pool, migrations, sample data, router, shutdown.
+use crate::cache::ResponseCache;
 use crate::config::Settings;
 use crate::http::{router, AppState};
-use crate::cache::ResponseCache;
 use crate::{database, graphql, import};
+use anyhow::Context as _;
+use sea_orm::DatabaseConnection;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
-use anyhow::Context as _;
-use sea_orm::DatabaseConnection;
 use tokio::net::TcpListener;
 
 /// Statements slower than this are logged.
@@ -63,7 +63,9 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(address = %self.listener.local_addr()?, "serving GraphQL at /graphql");
-        axum::serve(self.listener, router(self.state)).with_graceful_shutdown(shutdown_signal()).await?;
+        axum::serve(self.listener, router(self.state))
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
         Ok(())
     }
 }

@@ -30,7 +30,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        let slugs: Vec<String> = INDICATORS.iter().map(|d| format!("'{}'", slugify(d.name))).collect();
+        let slugs: Vec<String> =
+            INDICATORS.iter().map(|d| format!("'{}'", slugify(d.name))).collect();
         // children before parents: the tree's foreign key restricts deletes
         manager
             .get_connection()

@@ -35,7 +35,10 @@ impl MigrationTrait for Migration {
         let codes: Vec<String> = COUNTRIES.iter().map(|c| format!("'{}'", c.iso3)).collect();
         manager
             .get_connection()
-            .execute_unprepared(&format!("DELETE FROM countries WHERE iso3 IN ({})", codes.join(",")))
+            .execute_unprepared(&format!(
+                "DELETE FROM countries WHERE iso3 IN ({})",
+                codes.join(",")
+            ))
             .await
             .map(|_| ())
     }

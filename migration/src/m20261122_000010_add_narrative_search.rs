@@ -23,6 +23,7 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        run_sql(manager, "DROP INDEX narratives_search; ALTER TABLE narratives DROP COLUMN search;").await
+        run_sql(manager, "DROP INDEX narratives_search; ALTER TABLE narratives DROP COLUMN search;")
+            .await
     }
 }

@@ -38,11 +38,17 @@ pub async fn digest(db: &DatabaseConnection) -> String {
     let parts: Vec<String> = tables
         .iter()
         .map(|(table, row, order)| {
-            format!("(SELECT coalesce(md5(string_agg({row}, ';' ORDER BY {order})), '-') FROM {table})")
+            format!(
+                "(SELECT coalesce(md5(string_agg({row}, ';' ORDER BY {order})), '-') FROM {table})"
+            )
         })
         .collect();
     let sql = format!("SELECT concat_ws('|', {}) AS digest", parts.join(", "));
-    let row = db.query_one(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    let row = db
+        .query_one(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
     row.try_get("", "digest").unwrap()
 }
 
@@ -54,7 +60,11 @@ struct Frac {
 }
 
 fn gcd(a: i128, b: i128) -> i128 {
-    if b == 0 { a.abs() } else { gcd(b, a % b) }
+    if b == 0 {
+        a.abs()
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 impl Frac {
@@ -68,7 +78,9 @@ impl Frac {
     }
 
     fn mean(parts: &[Frac]) -> Self {
-        let sum = parts.iter().fold(Frac::new(0, 1), |acc, p| Frac::new(acc.num * p.den + p.num * acc.den, acc.den * p.den));
+        let sum = parts.iter().fold(Frac::new(0, 1), |acc, p| {
+            Frac::new(acc.num * p.den + p.num * acc.den, acc.den * p.den)
+        });
         Frac::new(sum.num, sum.den * parts.len() as i128)
     }
 
@@ -104,8 +116,11 @@ fn evaluate(set: &[Node], entered: &HashMap<String, i128>) -> HashMap<String, Fr
         if !node.is_composite {
             return Frac::half_steps(entered[slug]);
         }
-        let children: Vec<Frac> =
-            set.iter().filter(|n| n.parent.as_deref() == Some(slug)).map(|n| value(&n.slug, set, entered)).collect();
+        let children: Vec<Frac> = set
+            .iter()
+            .filter(|n| n.parent.as_deref() == Some(slug))
+            .map(|n| value(&n.slug, set, entered))
+            .collect();
         Frac::mean(&children)
     }
     set.iter().map(|n| (n.slug.clone(), value(&n.slug, set, entered))).collect()
@@ -156,7 +171,10 @@ async fn members_2023(app: &TestApp) -> Vec<Member> {
                 .map(|s| {
                     let twice = decimal(&s["value"]) * Decimal::TWO;
                     assert!(twice.fract().is_zero(), "entered scores are half steps");
-                    (s["indicator"]["slug"].as_str().unwrap().to_owned(), i128::try_from(twice).unwrap())
+                    (
+                        s["indicator"]["slug"].as_str().unwrap().to_owned(),
+                        i128::try_from(twice).unwrap(),
+                    )
                 })
                 .collect(),
         })
@@ -166,7 +184,12 @@ async fn members_2023(app: &TestApp) -> Vec<Member> {
 }
 
 async fn indicator_set(app: &TestApp, year: i32) -> Vec<Node> {
-    let data = app.query("query($y: Int) { indicators(edition: $y) { slug isComposite parent { slug } } }", json!({ "y": year })).await;
+    let data = app
+        .query(
+            "query($y: Int) { indicators(edition: $y) { slug isComposite parent { slug } } }",
+            json!({ "y": year }),
+        )
+        .await;
     data["indicators"]
         .as_array()
         .unwrap()
@@ -190,7 +213,10 @@ async fn create_key(app: &TestApp, name: &str, role: &str) -> String {
             json!({ "n": name, "r": role }),
         )
         .await;
-    assert_eq!(data["createApiKey"]["key"], json!({ "name": name, "role": role, "revokedAt": null }));
+    assert_eq!(
+        data["createApiKey"]["key"],
+        json!({ "name": name, "role": role, "revokedAt": null })
+    );
     data["createApiKey"]["secret"].as_str().unwrap().to_owned()
 }
 
@@ -230,8 +256,16 @@ async fn an_editor_takes_the_2025_edition_from_nothing_to_published() {
         assert_eq!(err["extensions"]["code"], "CONFLICT", "{err:#}");
     }
     // the public still sees 2023 as the latest edition, and no trace of the draft
-    let public = app.query("{ editions { year } edition { year } draft: edition(year: 2025) { year } }", json!({})).await;
-    assert_eq!(public, json!({ "editions": [{ "year": 2021 }, { "year": 2023 }], "edition": { "year": 2023 }, "draft": null }));
+    let public = app
+        .query(
+            "{ editions { year } edition { year } draft: edition(year: 2025) { year } }",
+            json!({}),
+        )
+        .await;
+    assert_eq!(
+        public,
+        json!({ "editions": [{ "year": 2021 }, { "year": 2023 }], "edition": { "year": 2023 }, "draft": null })
+    );
 
     // An indicator the 2025 edition does not assess (yet), for one of the bad batches.
     let new = app
@@ -241,7 +275,10 @@ async fn an_editor_takes_the_2025_edition_from_nothing_to_published() {
             json!({}),
         )
         .await;
-    assert_eq!(new["createIndicator"], json!({ "slug": "environmental-crimes", "pillar": "CRIMINAL_MARKETS", "isComposite": false }));
+    assert_eq!(
+        new["createIndicator"],
+        json!({ "slug": "environmental-crimes", "pillar": "CRIMINAL_MARKETS", "isComposite": false })
+    );
 
     // 193 × 32 generated scores, in batches of about 50 countries.
     let members = members_2023(&app).await;
@@ -253,7 +290,13 @@ async fn an_editor_takes_the_2025_edition_from_nothing_to_published() {
     let mut batches: Vec<Vec<Value>> = (0..193)
         .collect::<Vec<_>>()
         .chunks(50)
-        .map(|countries| countries.iter().flat_map(|&c| (0..32).map(move |k| (c, k))).map(|(c, k)| entry(c, k)).collect())
+        .map(|countries| {
+            countries
+                .iter()
+                .flat_map(|&c| (0..32).map(move |k| (c, k)))
+                .map(|(c, k)| entry(c, k))
+                .collect()
+        })
         .collect();
     assert_eq!(batches.iter().map(Vec::len).sum::<usize>(), 193 * 32);
     // three scores held back, to try publishing an incomplete edition
@@ -264,7 +307,8 @@ async fn an_editor_takes_the_2025_edition_from_nothing_to_published() {
     // Every kind of bad entry refuses the whole batch, names the entry, and writes nothing.
     let before = digest(&app.db).await;
     let first = &batches[0];
-    let duplicate = json!({ "country": first[0]["country"], "indicator": first[0]["indicator"], "value": 7.0 });
+    let duplicate =
+        json!({ "country": first[0]["country"], "indicator": first[0]["indicator"], "value": 7.0 });
     let kinds: Vec<(usize, Value, &str)> = vec![
         (3, json!({ "value": 11.0 }), "outside the scale"),
         (4, json!({ "value": 0.5 }), "outside the scale"),
@@ -292,7 +336,10 @@ async fn an_editor_takes_the_2025_edition_from_nothing_to_published() {
         let problem = &listed[0];
         assert_eq!(problem["index"], *index);
         for field in ["country", "indicator", "value"] {
-            assert_eq!(problem[field], batch[*index][field], "{change}: the problem repeats what was sent");
+            assert_eq!(
+                problem[field], batch[*index][field],
+                "{change}: the problem repeats what was sent"
+            );
         }
         assert!(problem["reason"].as_str().unwrap().contains(reason), "{change}: {problem}");
         assert!(err["message"].as_str().unwrap().contains("nothing was written"), "{err:#}");
@@ -310,7 +357,10 @@ async fn an_editor_takes_the_2025_edition_from_nothing_to_published() {
     let valid = json!([{ "country": "KAZ", "indicator": "heroin-trade", "value": 5 }]);
     let err = app.refused(editor, UPSERT, json!({ "e": 2023, "s": valid })).await;
     assert_eq!(problems(&err)[0]["index"], Value::Null);
-    assert!(problems(&err)[0]["reason"].as_str().unwrap().contains("published and locked"), "{err:#}");
+    assert!(
+        problems(&err)[0]["reason"].as_str().unwrap().contains("published and locked"),
+        "{err:#}"
+    );
     let err = app.refused(editor, UPSERT, json!({ "e": 2031, "s": valid })).await;
     assert_eq!(err["extensions"]["code"], "NOT_FOUND");
     assert_eq!(digest(&app.db).await, before, "nothing written by any refused batch");
@@ -338,8 +388,16 @@ async fn an_editor_takes_the_2025_edition_from_nothing_to_published() {
     let missing: BTreeMap<String, (String, Vec<String>)> = problems(&err)
         .iter()
         .map(|p| {
-            let slugs = p["indicators"].as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_owned()).collect();
-            (p["country"].as_str().unwrap().to_owned(), (p["name"].as_str().unwrap().to_owned(), slugs))
+            let slugs = p["indicators"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|s| s.as_str().unwrap().to_owned())
+                .collect();
+            (
+                p["country"].as_str().unwrap().to_owned(),
+                (p["name"].as_str().unwrap().to_owned(), slugs),
+            )
         })
         .collect();
     let lacking = |c: usize, ks: &[usize]| {
@@ -354,7 +412,10 @@ async fn an_editor_takes_the_2025_edition_from_nothing_to_published() {
 
     let started = Instant::now();
     let data = app.ok(editor, UPSERT, json!({ "e": 2025, "s": held })).await;
-    assert_eq!((data["upsertScores"]["created"].as_i64(), data["upsertScores"]["missing"].as_i64()), (Some(3), Some(0)));
+    assert_eq!(
+        (data["upsertScores"]["created"].as_i64(), data["upsertScores"]["missing"].as_i64()),
+        (Some(3), Some(0))
+    );
     upload_time += started.elapsed();
     let started = Instant::now();
     let published = app.ok(ADMIN, publish, json!({ "y": 2025 })).await;
@@ -373,7 +434,9 @@ async fn an_editor_takes_the_2025_edition_from_nothing_to_published() {
     assert_eq!(err["extensions"]["code"], "CONFLICT");
 
     // The public now sees 2025 by default, with deltas against 2023.
-    let public = app.query("{ editions { year status } edition { year previous { year } } }", json!({})).await;
+    let public = app
+        .query("{ editions { year status } edition { year previous { year } } }", json!({}))
+        .await;
     assert_eq!(public["edition"], json!({ "year": 2025, "previous": { "year": 2023 } }));
     assert_eq!(public["editions"][2], json!({ "year": 2025, "status": "PUBLISHED" }));
 
@@ -388,12 +451,16 @@ async fn an_editor_takes_the_2025_edition_from_nothing_to_published() {
     assert_eq!(data["countries"]["totalCount"], 193);
     let mut expected: HashMap<(String, String), (Decimal, Decimal)> = HashMap::new();
     for (c, member) in members.iter().enumerate() {
-        let entered: HashMap<String, i128> = raw.iter().enumerate().map(|(k, slug)| (slug.to_string(), generated(c, k))).collect();
+        let entered: HashMap<String, i128> =
+            raw.iter().enumerate().map(|(k, slug)| (slug.to_string(), generated(c, k))).collect();
         let now = evaluate(&set, &entered);
         let before = evaluate(&set, &member.scores_2023);
         for node in &set {
             let (v25, v23) = (now[&node.slug], before[&node.slug]);
-            expected.insert((member.iso3.clone(), node.slug.clone()), (v25.published(), v25.minus(v23).published()));
+            expected.insert(
+                (member.iso3.clone(), node.slug.clone()),
+                (v25.published(), v25.minus(v23).published()),
+            );
         }
     }
     let by_iso3: HashMap<&str, &Member> = members.iter().map(|m| (m.iso3.as_str(), m)).collect();
@@ -402,7 +469,10 @@ async fn an_editor_takes_the_2025_edition_from_nothing_to_published() {
         let iso3 = country["iso3"].as_str().unwrap();
         let member = by_iso3[iso3];
         // members were copied from 2023, continent and region included
-        assert_eq!((country["continent"].as_str().unwrap(), country["region"].as_str().unwrap()), (member.continent.as_str(), member.region.as_str()));
+        assert_eq!(
+            (country["continent"].as_str().unwrap(), country["region"].as_str().unwrap()),
+            (member.continent.as_str(), member.region.as_str())
+        );
         let scores = country["scores"].as_array().unwrap();
         assert_eq!(scores.len(), 36, "{iso3}: every indicator and composite");
         for score in scores {
@@ -411,11 +481,23 @@ async fn an_editor_takes_the_2025_edition_from_nothing_to_published() {
             assert_eq!(decimal(&score["value"]), value, "{iso3} {slug} value");
             assert_eq!(decimal(&score["delta"]), delta, "{iso3} {slug} delta against 2023");
             let group = |same: &dyn Fn(&Member) -> bool| -> Vec<Decimal> {
-                members.iter().filter(|m| same(m)).map(|m| expected[&(m.iso3.clone(), slug.to_owned())].0).collect()
+                members
+                    .iter()
+                    .filter(|m| same(m))
+                    .map(|m| expected[&(m.iso3.clone(), slug.to_owned())].0)
+                    .collect()
             };
             assert_eq!(score["rank"], rank(value, &group(&|_| true)), "{iso3} {slug} rank");
-            assert_eq!(score["rankInContinent"], rank(value, &group(&|m| m.continent == member.continent)), "{iso3} {slug}");
-            assert_eq!(score["rankInRegion"], rank(value, &group(&|m| m.region == member.region)), "{iso3} {slug}");
+            assert_eq!(
+                score["rankInContinent"],
+                rank(value, &group(&|m| m.continent == member.continent)),
+                "{iso3} {slug}"
+            );
+            assert_eq!(
+                score["rankInRegion"],
+                rank(value, &group(&|m| m.region == member.region)),
+                "{iso3} {slug}"
+            );
             compared += 1;
         }
     }
@@ -429,10 +511,17 @@ async fn an_editor_takes_the_2025_edition_from_nothing_to_published() {
     assert_eq!(app.refused(editor, reopen, json!({})).await["extensions"]["code"], "FORBIDDEN");
     assert_eq!(digest(&app.db).await, before);
     let reopened = app.ok(ADMIN, reopen, json!({})).await;
-    assert_eq!(reopened["reopenEdition"], json!({ "year": 2025, "status": "DRAFT", "publishedAt": null }));
+    assert_eq!(
+        reopened["reopenEdition"],
+        json!({ "year": 2025, "status": "DRAFT", "publishedAt": null })
+    );
     assert_eq!(app.query("{ edition { year } }", json!({})).await["edition"]["year"], 2023);
     app.ok(ADMIN, publish, json!({ "y": 2025 })).await;
-    assert_eq!(digest(&app.db).await.split('|').nth(3), before.split('|').nth(3), "the same scores");
+    assert_eq!(
+        digest(&app.db).await.split('|').nth(3),
+        before.split('|').nth(3),
+        "the same scores"
+    );
 
     // The audit log tells who did what.
     let log = app
@@ -443,29 +532,57 @@ async fn an_editor_takes_the_2025_edition_from_nothing_to_published() {
             json!({}),
         )
         .await;
-    let entries: Vec<&Value> = log["auditLog"]["edges"].as_array().unwrap().iter().map(|e| &e["node"]).collect();
+    let entries: Vec<&Value> =
+        log["auditLog"]["edges"].as_array().unwrap().iter().map(|e| &e["node"]).collect();
     assert_eq!(log["auditLog"]["totalCount"], entries.len());
-    let count = |e: &Value, name: &str| e["counts"].as_array().unwrap().iter().find(|c| c["name"] == name).map(|c| c["value"].clone());
+    let count = |e: &Value, name: &str| {
+        e["counts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == name)
+            .map(|c| c["value"].clone())
+    };
     let find = |operation: &str, outcome: &str, actor: &str| -> Vec<&Value> {
-        entries.iter().copied().filter(|e| e["operation"] == operation && e["outcome"] == outcome && e["actor"] == actor).collect()
+        entries
+            .iter()
+            .copied()
+            .filter(|e| {
+                e["operation"] == operation && e["outcome"] == outcome && e["actor"] == actor
+            })
+            .collect()
     };
     assert_eq!(entries[0]["operation"], "publishEdition", "newest first");
     let created = find("createEdition", "OK", "editor-ana");
     assert_eq!(created.len(), 1);
-    assert_eq!((created[0]["edition"].as_i64(), created[0]["role"].as_str()), (Some(2025), Some("EDITOR")));
-    assert_eq!((count(created[0], "indicators"), count(created[0], "members")), (Some(json!(36)), Some(json!(193))));
+    assert_eq!(
+        (created[0]["edition"].as_i64(), created[0]["role"].as_str()),
+        (Some(2025), Some("EDITOR"))
+    );
+    assert_eq!(
+        (count(created[0], "indicators"), count(created[0], "members")),
+        (Some(json!(36)), Some(json!(193)))
+    );
     assert_eq!(find("createEdition", "REFUSED", "editor-ana").len(), 2);
     assert_eq!(find("upsertScores", "OK", "editor-ana").len(), batches.len() + 1);
     let refused = find("upsertScores", "REFUSED", "editor-ana");
     assert_eq!(refused.len(), kinds.len() + 4);
     assert!(refused.iter().any(|e| count(e, "problems") == Some(json!(kinds.len()))));
     let forbidden = find("publishEdition", "REFUSED", "editor-ana");
-    assert_eq!((forbidden.len(), forbidden[0]["code"].as_str(), forbidden[0]["edition"].as_i64()), (1, Some("FORBIDDEN"), Some(2025)));
+    assert_eq!(
+        (forbidden.len(), forbidden[0]["code"].as_str(), forbidden[0]["edition"].as_i64()),
+        (1, Some("FORBIDDEN"), Some(2025))
+    );
     let incomplete = find("publishEdition", "REFUSED", "bootstrap admin");
-    assert!(incomplete.iter().any(|e| e["code"] == "BAD_USER_INPUT" && count(e, "problems") == Some(json!(2))));
+    assert!(incomplete
+        .iter()
+        .any(|e| e["code"] == "BAD_USER_INPUT" && count(e, "problems") == Some(json!(2))));
     let published = find("publishEdition", "OK", "bootstrap admin");
     assert_eq!(published.len(), 2);
-    assert_eq!((count(published[0], "countries"), count(published[0], "scores")), (Some(json!(193)), Some(json!(6176))));
+    assert_eq!(
+        (count(published[0], "countries"), count(published[0], "scores")),
+        (Some(json!(193)), Some(json!(6176)))
+    );
     assert_eq!(find("reopenEdition", "OK", "bootstrap admin").len(), 1);
     assert_eq!(find("reopenEdition", "REFUSED", "editor-ana").len(), 1);
 }
@@ -544,9 +661,17 @@ async fn drafts_stay_private() {
             assert_eq!(err["extensions"]["code"], "BAD_USER_INPUT");
             assert!(err["message"].as_str().unwrap().starts_with("unknown country code"), "{err}");
         }
-        assert!(!data["indicators"].as_array().unwrap().iter().any(|i| i["slug"] == "environmental-crimes"));
+        assert!(!data["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|i| i["slug"] == "environmental-crimes"));
         assert_eq!(data["kaz"]["history"].as_array().unwrap().len(), 2, "2021 and 2023 only");
-        assert!(data["kaz"]["scores"].as_array().unwrap().iter().all(|s| s["edition"]["year"] == 2023));
+        assert!(data["kaz"]["scores"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| s["edition"]["year"] == 2023));
         let queries = [
             "query($y: Int) { indicators(edition: $y) { slug } }",
             "query($y: Int) { countries(edition: $y) { totalCount } }",
@@ -559,19 +684,43 @@ async fn drafts_stay_private() {
             let absent = app.refused(token, query, json!({ "y": 2031 })).await;
             assert_eq!(draft["extensions"]["code"], "BAD_USER_INPUT", "{query}: {draft:#}");
             let draft_text = draft.to_string().replace("2025", "YEAR");
-            assert_eq!(draft_text, absent.to_string().replace("2031", "YEAR"), "{query}: no oracle for drafts");
+            assert_eq!(
+                draft_text,
+                absent.to_string().replace("2031", "YEAR"),
+                "{query}: no oracle for drafts"
+            );
         }
         let since = r#"query($y: Int!) { country(iso3: "KAZ") { score(indicator: "criminality") { change(since: $y) } } }"#;
-        let draft = app.graphql(since, json!({ "y": 2025 }), token).await.to_string().replace("2025", "YEAR");
-        let absent = app.graphql(since, json!({ "y": 2031 }), token).await.to_string().replace("2031", "YEAR");
+        let draft = app
+            .graphql(since, json!({ "y": 2025 }), token)
+            .await
+            .to_string()
+            .replace("2025", "YEAR");
+        let absent = app
+            .graphql(since, json!({ "y": 2031 }), token)
+            .await
+            .to_string()
+            .replace("2031", "YEAR");
         assert!(draft.contains("BAD_USER_INPUT"), "{draft}");
         assert_eq!(draft, absent, "changes since a draft read as changes since nothing");
     }
 }
 
 async fn indicator_set_as(app: &TestApp, token: Option<&str>, year: i32) -> Vec<String> {
-    let data = app.ok(token, "query($y: Int) { indicators(edition: $y) { slug isComposite } }", json!({ "y": year })).await;
-    data["indicators"].as_array().unwrap().iter().filter(|i| i["isComposite"] == false).map(|i| i["slug"].as_str().unwrap().to_owned()).collect()
+    let data = app
+        .ok(
+            token,
+            "query($y: Int) { indicators(edition: $y) { slug isComposite } }",
+            json!({ "y": year }),
+        )
+        .await;
+    data["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|i| i["isComposite"] == false)
+        .map(|i| i["slug"].as_str().unwrap().to_owned())
+        .collect()
 }
 
 #[tokio::test]
@@ -579,8 +728,17 @@ async fn an_indicator_set_given_by_slugs_is_completed_into_a_tree_and_checked() 
     let app = TestApp::spawn(Content::Sample).await.unwrap();
     let create = "mutation($i: CreateEditionInput!) { createEdition(input: $i) { year status indicators { slug } } }";
     let data = app.ok(ADMIN, create, json!({ "i": { "year": 2019, "title": "Pilot", "indicators": ["prevention", "heroin-trade"] } })).await;
-    let slugs: Vec<&str> = data["createEdition"]["indicators"].as_array().unwrap().iter().map(|i| i["slug"].as_str().unwrap()).collect();
-    assert_eq!(slugs, ["criminality", "criminal-markets", "heroin-trade", "resilience", "prevention"], "tree order, composites added");
+    let slugs: Vec<&str> = data["createEdition"]["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["slug"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        slugs,
+        ["criminality", "criminal-markets", "heroin-trade", "resilience", "prevention"],
+        "tree order, composites added"
+    );
     // members default to the latest published edition's
     let members = app.ok(ADMIN, "{ countries(edition: 2019) { totalCount } }", json!({})).await;
     assert_eq!(members["countries"]["totalCount"], 2);
@@ -591,8 +749,14 @@ async fn an_indicator_set_given_by_slugs_is_completed_into_a_tree_and_checked() 
         .await;
     let listed = problems(&err);
     assert_eq!(listed.len(), 2, "{err:#}");
-    assert_eq!((listed[0]["index"].as_i64(), listed[0]["indicator"].as_str()), (Some(0), Some("heroin-trad")));
-    assert!(listed[1]["reason"].as_str().unwrap().contains("composite without any of its indicators"), "{err:#}");
+    assert_eq!(
+        (listed[0]["index"].as_i64(), listed[0]["indicator"].as_str()),
+        (Some(0), Some("heroin-trad"))
+    );
+    assert!(
+        listed[1]["reason"].as_str().unwrap().contains("composite without any of its indicators"),
+        "{err:#}"
+    );
     let bad_inputs = [
         json!({ "year": 2027, "title": "Bad", "indicatorsFrom": 2031 }),
         json!({ "year": 1800, "title": "Bad", "indicatorsFrom": 2023 }),
@@ -607,8 +771,14 @@ async fn an_indicator_set_given_by_slugs_is_completed_into_a_tree_and_checked() 
 
     // a draft can be deleted with everything in it; a published edition cannot
     let delete = "mutation($y: Int!) { deleteEdition(year: $y) }";
-    assert_eq!(app.refused(ADMIN, delete, json!({ "y": 2023 })).await["extensions"]["code"], "CONFLICT");
-    assert_eq!(app.refused(ADMIN, delete, json!({ "y": 2031 })).await["extensions"]["code"], "NOT_FOUND");
+    assert_eq!(
+        app.refused(ADMIN, delete, json!({ "y": 2023 })).await["extensions"]["code"],
+        "CONFLICT"
+    );
+    assert_eq!(
+        app.refused(ADMIN, delete, json!({ "y": 2031 })).await["extensions"]["code"],
+        "NOT_FOUND"
+    );
     assert_eq!(app.ok(ADMIN, delete, json!({ "y": 2019 })).await["deleteEdition"], true);
     let editions = app.ok(ADMIN, "{ editions { year } }", json!({})).await;
     assert_eq!(editions["editions"], json!([{ "year": 2021 }, { "year": 2023 }]));
@@ -623,7 +793,13 @@ async fn countries_join_drafts_and_renames_keep_the_old_spelling() {
     let upsert = "mutation($i: CountryInput!) { upsertCountry(input: $i) { iso3 name slug region(edition: 2025) continent(edition: 2025) } }";
 
     // a region changes in the draft only
-    let data = app.ok(editor, upsert, json!({ "i": { "iso3": "KGZ", "edition": 2025, "region": "Central Asia" } })).await;
+    let data = app
+        .ok(
+            editor,
+            upsert,
+            json!({ "i": { "iso3": "KGZ", "edition": 2025, "region": "Central Asia" } }),
+        )
+        .await;
     assert_eq!(data["upsertCountry"]["region"], "Central Asia");
     assert_eq!(data["upsertCountry"]["continent"], "ASIA");
     let public = app.query(r#"{ country(iso3: "KGZ") { region } }"#, json!({})).await;
@@ -632,7 +808,10 @@ async fn countries_join_drafts_and_renames_keep_the_old_spelling() {
     // a rename is for admins; the old name stays a spelling that imports recognise
     let before = digest(&app.db).await;
     let rename = json!({ "i": { "iso3": "KGZ", "name": "Kyrgyz Republic" } });
-    assert_eq!(app.refused(editor, upsert, rename.clone()).await["extensions"]["code"], "FORBIDDEN");
+    assert_eq!(
+        app.refused(editor, upsert, rename.clone()).await["extensions"]["code"],
+        "FORBIDDEN"
+    );
     let refusals = [
         (json!({ "iso3": "KGZ", "aliases": ["Kazakhstan"] }), "already a spelling of KAZ"),
         (json!({ "iso3": "KGZ", "edition": 2023, "region": "Asia" }), "published and locked"),
@@ -647,7 +826,10 @@ async fn countries_join_drafts_and_renames_keep_the_old_spelling() {
     }
     assert_eq!(digest(&app.db).await, before, "refused changes write nothing");
     let data = app.ok(ADMIN, upsert, rename).await;
-    assert_eq!((data["upsertCountry"]["name"].as_str(), data["upsertCountry"]["slug"].as_str()), (Some("Kyrgyz Republic"), Some("kyrgyzstan")));
+    assert_eq!(
+        (data["upsertCountry"]["name"].as_str(), data["upsertCountry"]["slug"].as_str()),
+        (Some("Kyrgyz Republic"), Some("kyrgyzstan"))
+    );
     let spellings = app
         .db
         .query_all(Statement::from_string(
@@ -656,16 +838,27 @@ async fn countries_join_drafts_and_renames_keep_the_old_spelling() {
         ))
         .await
         .unwrap();
-    let spellings: BTreeSet<String> = spellings.iter().map(|r| r.try_get("", "alias").unwrap()).collect();
-    assert!(spellings.contains("Kyrgyzstan") && spellings.contains("Kyrgyz Republic"), "{spellings:?}");
+    let spellings: BTreeSet<String> =
+        spellings.iter().map(|r| r.try_get("", "alias").unwrap()).collect();
+    assert!(
+        spellings.contains("Kyrgyzstan") && spellings.contains("Kyrgyz Republic"),
+        "{spellings:?}"
+    );
 
     // a new member state joins the draft
     let data = app
         .ok(editor, upsert, json!({ "i": { "iso3": "xkx", "name": "Kosovo", "edition": 2025, "continent": "EUROPE", "region": "Western Balkans" } }))
         .await;
-    assert_eq!(data["upsertCountry"], json!({ "iso3": "XKX", "name": "Kosovo", "slug": "kosovo", "region": "Western Balkans", "continent": "EUROPE" }));
-    let members = app.ok(editor, "{ countries(edition: 2025) { nodes { iso3 } } }", json!({})).await;
-    assert_eq!(members["countries"]["nodes"], json!([{ "iso3": "KAZ" }, { "iso3": "XKX" }, { "iso3": "KGZ" }]));
+    assert_eq!(
+        data["upsertCountry"],
+        json!({ "iso3": "XKX", "name": "Kosovo", "slug": "kosovo", "region": "Western Balkans", "continent": "EUROPE" })
+    );
+    let members =
+        app.ok(editor, "{ countries(edition: 2025) { nodes { iso3 } } }", json!({})).await;
+    assert_eq!(
+        members["countries"]["nodes"],
+        json!([{ "iso3": "KAZ" }, { "iso3": "XKX" }, { "iso3": "KGZ" }])
+    );
 }
 
 #[tokio::test]
@@ -679,12 +872,16 @@ async fn narratives_are_written_per_country_and_checked_entry_by_entry() {
         { "country": "KGZ", "body": "Our own note on resilience." },
     ]);
     let data = app.ok(ADMIN, upsert, json!({ "e": 2025, "n": narratives })).await;
-    assert_eq!(data["upsertNarratives"], json!({ "countries": 2, "narratives": 3, "edition": { "year": 2025 } }));
+    assert_eq!(
+        data["upsertNarratives"],
+        json!({ "countries": 2, "narratives": 3, "edition": { "year": 2025 } })
+    );
     let stored = |sql: &str| {
         let db = app.db.clone();
         let sql = sql.to_owned();
         async move {
-            let rows = db.query_all(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
+            let rows =
+                db.query_all(Statement::from_string(db.get_database_backend(), sql)).await.unwrap();
             rows.iter().map(|r| r.try_get::<String>("", "line").unwrap()).collect::<Vec<_>>()
         }
     };
@@ -696,7 +893,10 @@ async fn narratives_are_written_per_country_and_checked_entry_by_entry() {
          WHERE e.year = 2025 ORDER BY c.iso3, n.position",
     )
     .await;
-    assert_eq!(lines, ["KAZ 0 Markets criminal-markets", "KAZ 1 - human-trafficking,human-smuggling", "KGZ 0 -"]);
+    assert_eq!(
+        lines,
+        ["KAZ 0 Markets criminal-markets", "KAZ 1 - human-trafficking,human-smuggling", "KGZ 0 -"]
+    );
 
     let before = digest(&app.db).await;
     let bad = json!([
@@ -709,7 +909,9 @@ async fn narratives_are_written_per_country_and_checked_entry_by_entry() {
     let indices: Vec<i64> = problems(&err).iter().map(|p| p["index"].as_i64().unwrap()).collect();
     assert_eq!(indices, [1, 2, 3]);
     assert_eq!(problems(&err)[2]["indicator"], "heroin");
-    let err = app.refused(ADMIN, upsert, json!({ "e": 2023, "n": [{ "country": "KAZ", "body": "Late." }] })).await;
+    let err = app
+        .refused(ADMIN, upsert, json!({ "e": 2023, "n": [{ "country": "KAZ", "body": "Late." }] }))
+        .await;
     assert!(err["message"].as_str().unwrap().contains("published and locked"), "{err:#}");
     assert_eq!(digest(&app.db).await, before);
 }
@@ -730,30 +932,51 @@ async fn the_official_dataset_uploads_through_graphql_with_the_cli_engine() {
     assert_eq!(report["dryRun"], true);
     assert_eq!(report["succeeded"], true);
     assert_eq!(report["editions"], json!([2023, 2021]));
-    assert_eq!((report["countries"].as_i64(), report["scoresWritten"].as_i64()), (Some(386), Some(193 * 26 + 193 * 32)));
-    assert_eq!((report["compositesChecked"].as_i64(), report["compositesReproduced"].as_i64()), (Some(1544), Some(1544)));
+    assert_eq!(
+        (report["countries"].as_i64(), report["scoresWritten"].as_i64()),
+        (Some(386), Some(193 * 26 + 193 * 32))
+    );
+    assert_eq!(
+        (report["compositesChecked"].as_i64(), report["compositesReproduced"].as_i64()),
+        (Some(1544), Some(1544))
+    );
     assert_eq!(digest(&app.db).await, before, "a dry run writes nothing");
 
     let body = app.graphql_upload(import, json!({}), bytes, ADMIN).await;
     assert!(body.get("errors").is_none(), "{body:#}");
     assert_eq!(body["data"]["importDataset"]["figuresStored"], 12_738);
     let kaz = app.query(r#"{ edition { year } country(iso3: "KAZ") { score(indicator: "criminality") { value } } }"#, json!({})).await;
-    assert_eq!(kaz, json!({ "edition": { "year": 2023 }, "country": { "score": { "value": 4.47 } } }));
+    assert_eq!(
+        kaz,
+        json!({ "edition": { "year": 2023 }, "country": { "score": { "value": 4.47 } } })
+    );
 
     // a file that is not a workbook is reported, not imported
     let after = digest(&app.db).await;
     let body = app.graphql_upload(import, json!({}), b"not a workbook".to_vec(), ADMIN).await;
     let report = &body["data"]["importDataset"];
     assert_eq!(report["succeeded"], false);
-    assert!(report["problems"][0]["reason"].as_str().unwrap().contains("not a readable .xlsx"), "{body:#}");
+    assert!(
+        report["problems"][0]["reason"].as_str().unwrap().contains("not a readable .xlsx"),
+        "{body:#}"
+    );
     assert_eq!(digest(&app.db).await, after);
 
-    let log = app.ok(ADMIN, "{ auditLog(first: 3) { nodes { operation outcome code counts { name value } } } }", json!({})).await;
+    let log = app
+        .ok(
+            ADMIN,
+            "{ auditLog(first: 3) { nodes { operation outcome code counts { name value } } } }",
+            json!({}),
+        )
+        .await;
     let operations: Vec<(&str, &str)> = log["auditLog"]["nodes"]
         .as_array()
         .unwrap()
         .iter()
         .map(|e| (e["operation"].as_str().unwrap(), e["outcome"].as_str().unwrap()))
         .collect();
-    assert_eq!(operations, [("importDataset", "REFUSED"), ("importDataset", "OK"), ("importDataset (dry run)", "OK")]);
+    assert_eq!(
+        operations,
+        [("importDataset", "REFUSED"), ("importDataset", "OK"), ("importDataset (dry run)", "OK")]
+    );
 }

@@ -31,16 +31,20 @@ fn decimal(value: &Value) -> Decimal {
 
 /// (year, folded country name, slug) -> the file's figure, for every figure of the file.
 fn figures_of_the_file() -> HashMap<(i64, String, String), Decimal> {
-    let mut workbook: Xlsx<_> = calamine::open_workbook(dataset_path().expect("dataset")).expect("xlsx");
+    let mut workbook: Xlsx<_> =
+        calamine::open_workbook(dataset_path().expect("dataset")).expect("xlsx");
     let mut out = HashMap::new();
     for year in [2021, 2023] {
         let range = workbook.worksheet_range(&format!("{year}_dataset")).expect("sheet");
         let mut rows = range.rows();
-        let header: Vec<String> = rows.next().expect("header").iter().map(|c| c.to_string()).collect();
+        let header: Vec<String> =
+            rows.next().expect("header").iter().map(|c| c.to_string()).collect();
         for row in rows {
             let country = fold(&row[2].to_string());
             for (index, cell) in row.iter().enumerate().skip(3) {
-                let Data::Float(value) = cell else { panic!("{year} {country} column {index}: {cell:?}") };
+                let Data::Float(value) = cell else {
+                    panic!("{year} {country} column {index}: {cell:?}")
+                };
                 let value = Decimal::from_str(&value.to_string()).unwrap();
                 out.insert((year, country.clone(), slug(&header[index])), value);
             }
@@ -74,8 +78,10 @@ async fn every_figure_of_the_official_file_is_returned_exactly() {
             let per_edition = if year == 2021 { 30 } else { 36 };
             assert_eq!(scores.len(), per_edition, "{name} {year}: every indicator and composite");
             for score in scores {
-                let key = (year, name.clone(), score["indicator"]["slug"].as_str().unwrap().to_owned());
-                let published = expected.get(&key).unwrap_or_else(|| panic!("{key:?} is in the file"));
+                let key =
+                    (year, name.clone(), score["indicator"]["slug"].as_str().unwrap().to_owned());
+                let published =
+                    expected.get(&key).unwrap_or_else(|| panic!("{key:?} is in the file"));
                 assert_eq!(decimal(&score["value"]), *published, "{key:?}");
                 compared += 1;
             }
@@ -118,7 +124,11 @@ async fn composites_and_deltas_match_the_published_reference_figures() {
     let kgz = app.query(query, json!({ "c": "KGZ", "y": 2023 })).await;
     let d = |s: &str| Some(Decimal::from_str(s).unwrap());
     assert_eq!(delta(&kaz, "criminal-markets"), d("0.18"));
-    assert_eq!(delta(&kaz, "criminal-actors"), d("0.23"), "0.225 rounds half up, not to the float 0.22");
+    assert_eq!(
+        delta(&kaz, "criminal-actors"),
+        d("0.23"),
+        "0.225 rounds half up, not to the float 0.22"
+    );
     assert_eq!(delta(&kgz, "criminal-markets"), d("0.23"));
     assert_eq!(delta(&kgz, "criminal-actors"), d("-0.25"));
     assert_eq!(delta(&kaz, "synthetic-drug-trade"), d("1.00"));

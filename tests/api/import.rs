@@ -16,7 +16,11 @@ async fn fingerprint(db: &DatabaseConnection) -> String {
         (SELECT md5(string_agg(concat_ws(',', edition_id, country_id, continent, region), ';'
             ORDER BY edition_id, country_id)) FROM country_editions),
         (SELECT count(*) FROM figure_changes)) AS digest";
-    let row = db.query_one(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    let row = db
+        .query_one(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
     row.try_get("", "digest").unwrap()
 }
 
@@ -39,7 +43,9 @@ fn altered_copy(edit: impl Fn(&str, usize, usize, &Data) -> Option<Data>) -> Vec
                 match edit(&name, r, c, cell) {
                     Some(Data::Float(f)) => drop(sheet.write_number(r16, c16, f)),
                     Some(Data::String(s)) => drop(sheet.write_string(r16, c16, &s)),
-                    Some(other) if other != Data::Empty => drop(sheet.write_string(r16, c16, other.to_string())),
+                    Some(other) if other != Data::Empty => {
+                        drop(sheet.write_string(r16, c16, other.to_string()))
+                    }
                     _ => {}
                 }
             }
@@ -94,8 +100,14 @@ async fn a_corrupted_file_names_every_problem_and_changes_nothing() {
         report
             .problems
             .iter()
-            .find(|p| p.sheet.as_deref() == Some(sheet) && p.row == row && p.column.as_deref() == Some(column))
-            .unwrap_or_else(|| panic!("no problem reported at {sheet} row {row:?} {column}:\n{report}"))
+            .find(|p| {
+                p.sheet.as_deref() == Some(sheet)
+                    && p.row == row
+                    && p.column.as_deref() == Some(column)
+            })
+            .unwrap_or_else(|| {
+                panic!("no problem reported at {sheet} row {row:?} {column}:\n{report}")
+            })
     };
     let eleven = find("2023_dataset", Some(2), "Human trafficking");
     assert_eq!(eleven.value.as_deref(), Some("11"));

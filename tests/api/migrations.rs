@@ -12,7 +12,11 @@ async fn migrations_go_down_to_nothing_and_up_again() {
     let count = |sql: &'static str| {
         let db = db.clone();
         async move {
-            let row = db.query_one(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+            let row = db
+                .query_one(Statement::from_string(db.get_database_backend(), sql))
+                .await
+                .unwrap()
+                .unwrap();
             row.try_get_by_index::<i64>(0).unwrap()
         }
     };

@@ -76,7 +76,11 @@ const KGZ_2021: &[(&str, usize, &[&str])] = &[
     ("Trade", 1, &["arms-trafficking"]),
     ("Environment", 2, &["flora-crimes", "fauna-crimes", "non-renewable-resource-crimes"]),
     ("Drugs", 2, &["heroin-trade", "cocaine-trade", "cannabis-trade", "synthetic-drug-trade"]),
-    ("Criminal actors", 2, &["mafia-style-groups", "criminal-networks", "state-embedded-actors", "foreign-actors"]),
+    (
+        "Criminal actors",
+        2,
+        &["mafia-style-groups", "criminal-networks", "state-embedded-actors", "foreign-actors"],
+    ),
     (
         "Leadership and governance",
         2,
@@ -92,8 +96,16 @@ const KGZ_2021: &[(&str, usize, &[&str])] = &[
         2,
         &["judicial-system-and-detention", "law-enforcement", "territorial-integrity"],
     ),
-    ("Economic and financial environment", 2, &["anti-money-laundering", "economic-regulatory-capacity"]),
-    ("Civil society and social protection", 2, &["victim-and-witness-support", "prevention", "non-state-actors"]),
+    (
+        "Economic and financial environment",
+        2,
+        &["anti-money-laundering", "economic-regulatory-capacity"],
+    ),
+    (
+        "Civil society and social protection",
+        2,
+        &["victim-and-witness-support", "prevention", "non-state-actors"],
+    ),
 ];
 
 fn seed(name: &str) -> Option<String> {
@@ -106,7 +118,11 @@ async fn import(app: &TestApp, text: &str, year: i32, country: Option<&str>) -> 
 }
 
 async fn count(db: &DatabaseConnection, sql: &str) -> i64 {
-    let row = db.query_one(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    let row = db
+        .query_one(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
     row.try_get_by_index(0).unwrap()
 }
 
@@ -116,7 +132,11 @@ async fn digest(db: &DatabaseConnection) -> String {
         (SELECT md5(coalesce(string_agg(concat_ws(',', id, edition_id, country_id, heading, body, position), ';' ORDER BY id), '')) FROM narratives),
         (SELECT md5(coalesce(string_agg(concat_ws(',', narrative_id, indicator_id, position), ';' ORDER BY narrative_id, indicator_id), '')) FROM narrative_indicators),
         (SELECT md5(coalesce(string_agg(concat_ws(',', id, description), ';' ORDER BY id), '')) FROM indicators))";
-    let row = db.query_one(Statement::from_string(db.get_database_backend(), sql)).await.unwrap().unwrap();
+    let row = db
+        .query_one(Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
     row.try_get_by_index(0).unwrap()
 }
 
@@ -134,7 +154,14 @@ async fn mapping(app: &TestApp, iso3: &str, year: i32) -> Vec<Vec<String>> {
     }
     narratives
         .iter()
-        .map(|n| n["indicators"].as_array().unwrap().iter().map(|i| i["slug"].as_str().unwrap().to_owned()).collect())
+        .map(|n| {
+            n["indicators"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|i| i["slug"].as_str().unwrap().to_owned())
+                .collect()
+        })
         .collect()
 }
 
@@ -168,7 +195,9 @@ async fn both_seed_files_import_without_flags_into_linked_narratives() {
     let found: Vec<(Option<&str>, bool, usize, usize, usize)> = report
         .countries
         .iter()
-        .map(|c| (c.iso3.as_deref(), c.given, c.narratives.len(), c.figures_checked, c.figures_matching))
+        .map(|c| {
+            (c.iso3.as_deref(), c.given, c.narratives.len(), c.figures_checked, c.figures_matching)
+        })
         .collect();
     assert_eq!(found, [(Some("KAZ"), false, 24, 34, 34), (Some("KGZ"), false, 25, 34, 34)]);
     assert_eq!(mapping(&app, "KAZ", 2023).await, expected(KAZ_2023));
@@ -189,9 +218,17 @@ async fn both_seed_files_import_without_flags_into_linked_narratives() {
     for (section, (heading, paragraphs, slugs)) in sections.iter().zip(KGZ_2021) {
         assert_eq!(section["heading"], *heading);
         let body = section["body"].as_str().unwrap();
-        assert_eq!(body.split("\n\n").count(), *paragraphs, "{heading}: paragraphs rejoined across page breaks");
-        let linked: Vec<&str> =
-            section["indicators"].as_array().unwrap().iter().map(|i| i["slug"].as_str().unwrap()).collect();
+        assert_eq!(
+            body.split("\n\n").count(),
+            *paragraphs,
+            "{heading}: paragraphs rejoined across page breaks"
+        );
+        let linked: Vec<&str> = section["indicators"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|i| i["slug"].as_str().unwrap())
+            .collect();
         assert_eq!(linked, *slugs, "{heading}");
     }
     // the 2023 narratives are untouched by the 2021 import
@@ -224,10 +261,17 @@ async fn country_narratives_filter_by_indicator_and_pillar() {
         kaz["actors"],
         json!([{ "position": 12, "heading": "Criminal actors" }, { "position": 13, "heading": "Criminal actors" }])
     );
-    assert_eq!(kaz["all"].as_array().unwrap().len(), 24, "the default edition is the latest published");
+    assert_eq!(
+        kaz["all"].as_array().unwrap().len(),
+        24,
+        "the default edition is the latest published"
+    );
     assert_eq!(kaz["old"], json!([]));
     let err = app
-        .query_error(r#"{ country(iso3: "KAZ") { narratives(indicator: "cocaine") { position } } }"#, json!({}))
+        .query_error(
+            r#"{ country(iso3: "KAZ") { narratives(indicator: "cocaine") { position } } }"#,
+            json!({}),
+        )
         .await;
     assert_eq!(err["extensions"]["code"], "BAD_USER_INPUT");
     assert!(err["message"].as_str().unwrap().contains("cocaine-trade"), "{err}");
@@ -239,7 +283,8 @@ fn each_country_is_told_by_its_own_text_unless_named() {
     let catalog = Catalog::reference(2023);
     let reading = read(&pages, &catalog, None);
     assert!(reading.problems.is_empty(), "{:?}", reading.problems);
-    let told: Vec<(Option<&str>, bool)> = reading.countries.iter().map(|c| (c.iso3.as_deref(), c.given)).collect();
+    let told: Vec<(Option<&str>, bool)> =
+        reading.countries.iter().map(|c| (c.iso3.as_deref(), c.given)).collect();
     assert_eq!(told, [(Some("KAZ"), false), (Some("KGZ"), false)]);
     // each page names its neighbour too, but far less often than itself
     let (kaz, kgz) = (&reading.countries[0].mentions, &reading.countries[1].mentions);
@@ -247,7 +292,8 @@ fn each_country_is_told_by_its_own_text_unless_named() {
     assert!(kgz.of("KGZ") > 2 * kgz.of("KAZ") && kgz.of("KAZ") > 0, "{kgz:?}");
 
     // the second page alone is still Kyrgyzstan's (the first page's name line is glued to a link)
-    let (kgz_line, _) = pages.lines().enumerate().find(|(_, l)| l.trim() == "Criminal markets").unwrap();
+    let (kgz_line, _) =
+        pages.lines().enumerate().find(|(_, l)| l.trim() == "Criminal markets").unwrap();
     let second: Vec<&str> = pages.lines().skip(kgz_line).collect();
     let reading = read(&second.join("\n"), &catalog, None);
     let told: Vec<Option<&str>> = reading.countries.iter().map(|c| c.iso3.as_deref()).collect();
@@ -261,7 +307,10 @@ fn each_country_is_told_by_its_own_text_unless_named() {
     // --country overrides the text, with a note when the text disagrees
     let reading = read(&summary, &catalog, Some("kaz"));
     assert!(reading.problems.is_empty());
-    assert_eq!((reading.countries[0].iso3.as_deref(), reading.countries[0].given), (Some("KAZ"), true));
+    assert_eq!(
+        (reading.countries[0].iso3.as_deref(), reading.countries[0].given),
+        (Some("KAZ"), true)
+    );
     assert!(
         reading.notes.iter().any(|n| n.contains("--country names KAZ") && n.contains("Kyrgyzstan")),
         "{:?}",
@@ -289,15 +338,31 @@ fn the_2021_summary_comes_out_clean() {
     let paragraphs: Vec<&str> = narratives.iter().flat_map(|n| n.body.split("\n\n")).collect();
     assert_eq!(paragraphs.len(), 17);
     for p in &paragraphs {
-        assert!(p.starts_with(char::is_uppercase), "a paragraph starts mid-sentence: {:?}", &p[..40]);
+        assert!(
+            p.starts_with(char::is_uppercase),
+            "a paragraph starts mid-sentence: {:?}",
+            &p[..40]
+        );
         assert!(p.ends_with('.'), "a paragraph ends mid-sentence: {:?}", &p[p.len() - 40..]);
         assert!(!p.contains('\n') && !p.contains("  "), "line breaks and double spaces are gone");
-        for furniture in ["PAGE", "OCINDEX", "©", "GLOBAL", "CRIME INDEX", "funded in part", "Department of State"] {
+        for furniture in [
+            "PAGE",
+            "OCINDEX",
+            "©",
+            "GLOBAL",
+            "CRIME INDEX",
+            "funded in part",
+            "Department of State",
+        ] {
             assert!(!p.contains(furniture), "furniture {furniture:?} left in the text");
         }
         // a hyphen before a space only where the text has one: "coal- and gold-mining"
         for (at, _) in p.match_indices("- ") {
-            assert!(p[at..].starts_with("- and "), "a broken hyphenation: {:?}", &p[at.saturating_sub(20)..at + 10]);
+            assert!(
+                p[at..].starts_with("- and "),
+                "a broken hyphenation: {:?}",
+                &p[at.saturating_sub(20)..at + 10]
+            );
         }
     }
     let text = paragraphs.join(" ");
@@ -330,7 +395,8 @@ async fn page_figures_are_verified_and_an_altered_copy_is_refused() {
     // extortion, new in 2023 (published n/a)
     let (altered, heroin) = with_score_line(&pages, "Heroin trade", 0, "6.000.00");
     let (altered, actors) = with_score_line(&altered, "Criminal actors", 0, "4.600.22");
-    let (altered, extortion) = with_score_line(&altered, "Extortion and protection racketeering", 1, "3.500.00");
+    let (altered, extortion) =
+        with_score_line(&altered, "Extortion and protection racketeering", 1, "3.500.00");
     let report = import(&app, &altered, 2023, None).await;
 
     let problems: Vec<(Option<u32>, Option<&str>, Option<&str>)> =
@@ -364,7 +430,8 @@ async fn figures_are_checked_against_the_database_not_the_page() {
     assert!(report.succeeded(), "{report}");
     // a 2021 import of 2023 pages meets indicators 2021 did not assess and other figures
     let report = import_narratives(&app.db, &pages, 2021, None, true).await.unwrap();
-    let unassessed = report.problems.iter().filter(|p| p.reason.contains("does not assess")).count();
+    let unassessed =
+        report.problems.iter().filter(|p| p.reason.contains("does not assess")).count();
     assert_eq!(unassessed, 2 * 6, "five markets and one actor type are new in 2023, on both pages");
     assert!(report.problems.len() > unassessed);
     // and an edition that does not exist is named
@@ -381,7 +448,10 @@ async fn a_dry_run_shows_the_mapping_and_writes_nothing() {
     let report = import_narratives(&app.db, &pages, 2023, None, true).await.unwrap();
     assert!(report.succeeded(), "{report}");
     assert!(!report.written);
-    assert_eq!(report.descriptions_stored, 34, "every printed definition would describe an indicator");
+    assert_eq!(
+        report.descriptions_stored, 34,
+        "every printed definition would describe an indicator"
+    );
     let shown = report.to_string();
     assert!(shown.contains("human-smuggling, extortion-and-protection-racketeering"), "{shown}");
     assert!(shown.contains("34 printed, 34 equal the database's"), "{shown}");
@@ -430,7 +500,11 @@ async fn printed_definitions_describe_indicators_that_have_none() {
     assert!(report.succeeded(), "{report}");
     assert_eq!(report.definitions_read, 68);
     assert_eq!(report.descriptions_stored, 33);
-    assert!(report.notes.iter().any(|n| n.contains("Cocaine trade already has a description")), "{:?}", report.notes);
+    assert!(
+        report.notes.iter().any(|n| n.contains("Cocaine trade already has a description")),
+        "{:?}",
+        report.notes
+    );
     let data = app
         .query(
             r#"{ trafficking: indicator(slug: "human-trafficking") { description }
@@ -444,7 +518,10 @@ async fn printed_definitions_describe_indicators_that_have_none() {
     assert!(trafficking.contains("exploitation") && trafficking.ends_with('.'), "{trafficking}");
     assert_eq!(data["cocaine"]["description"], ours);
     assert!(data["markets"]["description"].as_str().unwrap().contains("prevalence"));
-    assert!(data["criminality"]["description"].is_null(), "the pages print no definition of criminality");
+    assert!(
+        data["criminality"]["description"].is_null(),
+        "the pages print no definition of criminality"
+    );
 }
 
 const SEARCH: &str = "query($q: String!, $e: Int, $c: String, $i: String, $f: Int, $a: String) {
@@ -459,7 +536,12 @@ async fn search(app: &TestApp, variables: Value) -> Value {
 }
 
 fn slugs(hit: &Value) -> Vec<&str> {
-    hit["narrative"]["indicators"].as_array().unwrap().iter().map(|i| i["slug"].as_str().unwrap()).collect()
+    hit["narrative"]["indicators"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["slug"].as_str().unwrap())
+        .collect()
 }
 
 #[tokio::test]
@@ -498,13 +580,20 @@ async fn search_finds_the_right_paragraph_ranked_with_the_matches_marked() {
             .map(|h| h["narrative"]["country"]["iso3"].as_str().unwrap().to_owned())
             .collect()
     };
-    assert!(countries(&heroin).contains(&"KAZ".to_owned()) && countries(&heroin).contains(&"KGZ".to_owned()));
+    assert!(
+        countries(&heroin).contains(&"KAZ".to_owned())
+            && countries(&heroin).contains(&"KGZ".to_owned())
+    );
     assert!(!countries(&in_kgz).is_empty() && countries(&in_kgz).iter().all(|c| c == "KGZ"));
     let corruption = search(&app, json!({ "q": "corruption" })).await;
     let policing = search(&app, json!({ "q": "corruption", "i": "law-enforcement" })).await;
     assert!(policing["totalCount"].as_i64().unwrap() >= 2);
     assert!(policing["totalCount"].as_i64() < corruption["totalCount"].as_i64());
-    assert!(policing["nodes"].as_array().unwrap().iter().all(|h| slugs(h).contains(&"law-enforcement")));
+    assert!(policing["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|h| slugs(h).contains(&"law-enforcement")));
     let resilience = search(&app, json!({ "q": "corruption", "i": "resilience" })).await;
     assert!(resilience["totalCount"].as_i64() > policing["totalCount"].as_i64());
     assert!(resilience["totalCount"].as_i64() < corruption["totalCount"].as_i64());
@@ -519,7 +608,10 @@ async fn search_finds_the_right_paragraph_ranked_with_the_matches_marked() {
     // web-search syntax: a quoted phrase, and a word excluded
     let phrase = search(&app, json!({ "q": "\"thieves in law\"" })).await;
     assert_eq!(phrase["totalCount"], 1);
-    assert_eq!(slugs(&phrase["nodes"][0]), ["mafia-style-groups", "criminal-networks", "private-sector-actors"]);
+    assert_eq!(
+        slugs(&phrase["nodes"][0]),
+        ["mafia-style-groups", "criminal-networks", "private-sector-actors"]
+    );
     let without = search(&app, json!({ "q": "heroin -cocaine" })).await;
     assert!(without["totalCount"].as_i64() < heroin["totalCount"].as_i64());
     for hit in without["nodes"].as_array().unwrap() {
@@ -531,10 +623,17 @@ async fn search_finds_the_right_paragraph_ranked_with_the_matches_marked() {
     let first = search(&app, json!({ "q": "corruption", "f": 3 })).await;
     assert_eq!(first["nodes"].as_array().unwrap().len(), 3);
     assert_eq!(first["pageInfo"]["hasNextPage"], true);
-    let next = search(&app, json!({ "q": "corruption", "f": 3, "a": first["pageInfo"]["endCursor"] })).await;
+    let next =
+        search(&app, json!({ "q": "corruption", "f": 3, "a": first["pageInfo"]["endCursor"] }))
+            .await;
     assert_eq!(next["totalCount"], total);
     let ids = |r: &Value| -> Vec<String> {
-        r["nodes"].as_array().unwrap().iter().map(|h| h["narrative"]["id"].as_str().unwrap().to_owned()).collect()
+        r["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|h| h["narrative"]["id"].as_str().unwrap().to_owned())
+            .collect()
     };
     let all = search(&app, json!({ "q": "corruption", "f": 6 })).await;
     assert_eq!([ids(&first), ids(&next)].concat(), ids(&all));
@@ -543,29 +642,56 @@ async fn search_finds_the_right_paragraph_ranked_with_the_matches_marked() {
 #[tokio::test]
 async fn snippets_are_escaped_so_the_marks_are_the_only_markup() {
     let app = TestApp::spawn(Content::Sample).await.unwrap();
-    let sql = "SELECT e.id, c.id FROM editions e, countries c WHERE e.year = 2023 AND c.iso3 = 'KAZ'";
-    let row = app.db.query_one(Statement::from_string(app.db.get_database_backend(), sql)).await.unwrap().unwrap();
-    let (edition, country): (i32, i32) = (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap());
-    let body = "Smugglers move <b>fuel</b> & cigarettes through tunnels under the <script>border</script>.";
-    replace(&app.db, edition, country, &[NewNarrative { heading: None, body: body.into(), indicator_ids: vec![] }])
+    let sql =
+        "SELECT e.id, c.id FROM editions e, countries c WHERE e.year = 2023 AND c.iso3 = 'KAZ'";
+    let row = app
+        .db
+        .query_one(Statement::from_string(app.db.get_database_backend(), sql))
         .await
+        .unwrap()
         .unwrap();
+    let (edition, country): (i32, i32) =
+        (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap());
+    let body = "Smugglers move <b>fuel</b> & cigarettes through tunnels under the <script>border</script>.";
+    replace(
+        &app.db,
+        edition,
+        country,
+        &[NewNarrative { heading: None, body: body.into(), indicator_ids: vec![] }],
+    )
+    .await
+    .unwrap();
     let found = search(&app, json!({ "q": "tunnels" })).await;
     let snippet = found["nodes"][0]["snippet"].as_str().unwrap();
     assert!(snippet.contains("<mark>tunnels</mark>"), "{snippet}");
     assert!(
-        snippet.contains("&lt;b&gt;") && snippet.contains("&amp;") && snippet.contains("&lt;script&gt;"),
+        snippet.contains("&lt;b&gt;")
+            && snippet.contains("&amp;")
+            && snippet.contains("&lt;script&gt;"),
         "{snippet}"
     );
     assert!(!snippet.contains("<b>") && !snippet.contains("<script>"), "{snippet}");
-    assert_eq!(found["nodes"][0]["narrative"]["body"], body, "the body itself is returned as stored");
+    assert_eq!(
+        found["nodes"][0]["narrative"]["body"], body,
+        "the body itself is returned as stored"
+    );
 }
 
 #[tokio::test]
 async fn any_search_text_is_safe() {
     let app = TestApp::spawn(Content::Sample).await.unwrap();
     let long = "heroin ".repeat(100);
-    let refused = ["", "   ", "the", "the of and", "!!!", "&|!():*", "\u{0}heroin", "heroin\u{7}", long.as_str()];
+    let refused = [
+        "",
+        "   ",
+        "the",
+        "the of and",
+        "!!!",
+        "&|!():*",
+        "\u{0}heroin",
+        "heroin\u{7}",
+        long.as_str(),
+    ];
     for query in refused {
         let err = app.query_error(SEARCH, json!({ "q": query })).await;
         assert_eq!(err["extensions"]["code"], "BAD_USER_INPUT", "{query:?}: {err}");
@@ -592,8 +718,13 @@ async fn any_search_text_is_safe() {
     for query in odd {
         let body = app.graphql(SEARCH, json!({ "q": query }), None).await;
         match body.get("errors") {
-            None => assert!(body["data"]["searchNarratives"]["totalCount"].is_i64(), "{query:?}: {body}"),
-            Some(errors) => assert_eq!(errors[0]["extensions"]["code"], "BAD_USER_INPUT", "{query:?}: {body}"),
+            None => assert!(
+                body["data"]["searchNarratives"]["totalCount"].is_i64(),
+                "{query:?}: {body}"
+            ),
+            Some(errors) => {
+                assert_eq!(errors[0]["extensions"]["code"], "BAD_USER_INPUT", "{query:?}: {body}")
+            }
         }
     }
     let cases = [
@@ -625,21 +756,38 @@ async fn narratives_of_a_draft_edition_stay_hidden_from_anonymous_callers() {
     )
     .await
     .unwrap();
-    let ids = "SELECT e.id, c.id FROM editions e, countries c WHERE e.year = 2025 AND c.iso3 = 'KAZ'";
-    let row = db.query_one(Statement::from_string(db.get_database_backend(), ids)).await.unwrap().unwrap();
-    let (edition, country): (i32, i32) = (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap());
-    let body = "Draft text: zeppelins carry contraband over the steppe.";
-    replace(db, edition, country, &[NewNarrative { heading: None, body: body.into(), indicator_ids: vec![] }])
+    let ids =
+        "SELECT e.id, c.id FROM editions e, countries c WHERE e.year = 2025 AND c.iso3 = 'KAZ'";
+    let row = db
+        .query_one(Statement::from_string(db.get_database_backend(), ids))
         .await
+        .unwrap()
         .unwrap();
+    let (edition, country): (i32, i32) =
+        (row.try_get_by_index(0).unwrap(), row.try_get_by_index(1).unwrap());
+    let body = "Draft text: zeppelins carry contraband over the steppe.";
+    replace(
+        db,
+        edition,
+        country,
+        &[NewNarrative { heading: None, body: body.into(), indicator_ids: vec![] }],
+    )
+    .await
+    .unwrap();
 
     let err = app.query_error(SEARCH, json!({ "q": "zeppelins", "e": 2025 })).await;
     assert_eq!(err["extensions"]["code"], "BAD_USER_INPUT");
     assert_eq!(search(&app, json!({ "q": "zeppelins" })).await["totalCount"], 0);
-    let err = app.query_error(r#"{ country(iso3: "KAZ") { narratives(edition: 2025) { body } } }"#, json!({})).await;
+    let err = app
+        .query_error(
+            r#"{ country(iso3: "KAZ") { narratives(edition: 2025) { body } } }"#,
+            json!({}),
+        )
+        .await;
     assert_eq!(err["extensions"]["code"], "BAD_USER_INPUT");
 
-    let admin = app.graphql(SEARCH, json!({ "q": "zeppelins", "e": 2025 }), Some(ADMIN_TOKEN)).await;
+    let admin =
+        app.graphql(SEARCH, json!({ "q": "zeppelins", "e": 2025 }), Some(ADMIN_TOKEN)).await;
     assert_eq!(admin["data"]["searchNarratives"]["totalCount"], 1, "{admin}");
     assert_eq!(admin["data"]["searchNarratives"]["nodes"][0]["narrative"]["edition"]["year"], 2025);
 }
@@ -652,22 +800,44 @@ async fn the_import_narratives_mutation_uploads_a_page_and_is_audited() {
         importNarratives(file: $file, edition: 2023, dryRun: $dry) {
           dryRun succeeded editions countries problems { reason }
           narratives { format countries { iso3 } } } }";
-    let dry = app.graphql_upload(mutation, json!({ "dry": true }), text.clone().into_bytes(), Some(ADMIN_TOKEN)).await;
+    let dry = app
+        .graphql_upload(
+            mutation,
+            json!({ "dry": true }),
+            text.clone().into_bytes(),
+            Some(ADMIN_TOKEN),
+        )
+        .await;
     assert!(dry.get("errors").is_none(), "{dry}");
     assert_eq!(dry["data"]["importNarratives"]["dryRun"], true);
-    assert_eq!(count(&app.db, "SELECT count(*) FROM narratives").await, 0, "a dry run writes nothing");
+    assert_eq!(
+        count(&app.db, "SELECT count(*) FROM narratives").await,
+        0,
+        "a dry run writes nothing"
+    );
 
-    let real = app.graphql_upload(mutation, json!({ "dry": false }), text.into_bytes(), Some(ADMIN_TOKEN)).await;
+    let real = app
+        .graphql_upload(mutation, json!({ "dry": false }), text.into_bytes(), Some(ADMIN_TOKEN))
+        .await;
     let report = &real["data"]["importNarratives"];
     assert_eq!(report["succeeded"], true, "{real}");
     assert_eq!(report["narratives"]["format"], "PAGE");
-    let found: Vec<&str> = report["narratives"]["countries"].as_array().unwrap().iter().map(|c| c["iso3"].as_str().unwrap()).collect();
+    let found: Vec<&str> = report["narratives"]["countries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["iso3"].as_str().unwrap())
+        .collect();
     assert_eq!(found, ["KAZ", "KGZ"]);
     assert!(count(&app.db, "SELECT count(*) FROM narratives").await > 40);
-    assert_eq!(count(&app.db, "SELECT count(*) FROM audit_log WHERE operation = 'importNarratives'").await, 1);
+    assert_eq!(
+        count(&app.db, "SELECT count(*) FROM audit_log WHERE operation = 'importNarratives'").await,
+        1
+    );
 
     // not UTF-8, and without a token
-    let garbage = app.graphql_upload(mutation, json!({}), vec![0xff, 0xfe, 0x00], Some(ADMIN_TOKEN)).await;
+    let garbage =
+        app.graphql_upload(mutation, json!({}), vec![0xff, 0xfe, 0x00], Some(ADMIN_TOKEN)).await;
     assert_eq!(garbage["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
     let anonymous = app.graphql_upload(mutation, json!({}), b"text".to_vec(), None).await;
     assert_eq!(anonymous["errors"][0]["extensions"]["code"], "UNAUTHENTICATED");
@@ -676,7 +846,12 @@ async fn the_import_narratives_mutation_uploads_a_page_and_is_audited() {
 #[tokio::test]
 async fn a_narrative_is_reachable_by_its_global_id() {
     let app = TestApp::spawn(Content::Sample).await.unwrap();
-    let data = app.query(r#"{ country(iso3: "KGZ") { narratives(edition: 2023) { id heading } } }"#, json!({})).await;
+    let data = app
+        .query(
+            r#"{ country(iso3: "KGZ") { narratives(edition: 2023) { id heading } } }"#,
+            json!({}),
+        )
+        .await;
     let first = &data["country"]["narratives"][0];
     let node = app
         .query("query($id: ID!) { node(id: $id) { id ... on Narrative { heading country { iso3 } } } }", json!({ "id": first["id"] }))

@@ -20,7 +20,8 @@ fn sheet(year: i32) -> Vec<(String, String, HashMap<String, Decimal>)> {
     let mut workbook: Xlsx<_> = calamine::open_workbook(dataset_path().unwrap()).unwrap();
     let range = workbook.worksheet_range(&format!("{year}_dataset")).unwrap();
     let mut rows = range.rows();
-    let header: Vec<String> = rows.next().unwrap().iter().map(|c| c.to_string().trim().to_owned()).collect();
+    let header: Vec<String> =
+        rows.next().unwrap().iter().map(|c| c.to_string().trim().to_owned()).collect();
     rows.map(|row| {
         let values = row
             .iter()
@@ -68,13 +69,18 @@ async fn synthetic_drug_trade_rose_in_100_countries_with_ukraine_first() {
 #[tokio::test]
 async fn the_2023_criminality_ranking_shares_ranks_on_ties() {
     let Some(app) = TestApp::spawn(Content::Official).await else { return };
-    let mut published: Vec<Decimal> = sheet(2023).iter().map(|(_, _, v)| v["Criminality avg,"]).collect();
+    let mut published: Vec<Decimal> =
+        sheet(2023).iter().map(|(_, _, v)| v["Criminality avg,"]).collect();
     published.sort_by(|a, b| b.cmp(a));
-    let expected_rank = |value: Decimal| 1 + published.iter().filter(|v| **v > value).count() as i64;
+    let expected_rank =
+        |value: Decimal| 1 + published.iter().filter(|v| **v > value).count() as i64;
 
     let data = app
-        .query(r#"{ ranking(indicator: "criminality", edition: 2023, first: 500) { totalCount
-              nodes { rank value country { name } } } }"#, json!({}))
+        .query(
+            r#"{ ranking(indicator: "criminality", edition: 2023, first: 500) { totalCount
+              nodes { rank value country { name } } } }"#,
+            json!({}),
+        )
         .await;
     let nodes = data["ranking"]["nodes"].as_array().unwrap();
     assert_eq!(data["ranking"]["totalCount"], 193);
@@ -83,7 +89,12 @@ async fn the_2023_criminality_ranking_shares_ranks_on_ties() {
     for (position, node) in nodes.iter().enumerate() {
         let value = decimal(&node["value"]);
         assert_eq!(value, published[position], "ordered by value, highest first");
-        assert_eq!(node["rank"].as_i64().unwrap(), expected_rank(value), "rank of {}", node["country"]["name"]);
+        assert_eq!(
+            node["rank"].as_i64().unwrap(),
+            expected_rank(value),
+            "rank of {}",
+            node["country"]["name"]
+        );
         *tied_groups.entry(node["rank"].as_i64().unwrap()).or_insert(0) += 1;
     }
     let ties = tied_groups.values().filter(|&&n| n > 1).count();
@@ -100,9 +111,17 @@ async fn the_2023_criminality_ranking_shares_ranks_on_ties() {
 async fn paging_a_ranking_by_50_gives_the_unpaged_order_both_ways() {
     let Some(app) = TestApp::spawn(Content::Official).await else { return };
     let all = app
-        .query(r#"{ ranking(indicator: "resilience", first: 500) { nodes { country { iso3 } } } }"#, json!({}))
+        .query(
+            r#"{ ranking(indicator: "resilience", first: 500) { nodes { country { iso3 } } } }"#,
+            json!({}),
+        )
         .await;
-    let all: Vec<Value> = all["ranking"]["nodes"].as_array().unwrap().iter().map(|n| n["country"]["iso3"].clone()).collect();
+    let all: Vec<Value> = all["ranking"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["country"]["iso3"].clone())
+        .collect();
 
     let query = r#"query($after: String) { ranking(indicator: "resilience", first: 50, after: $after) {
         pageInfo { hasNextPage hasPreviousPage endCursor startCursor } nodes { country { iso3 } } } }"#;
@@ -110,7 +129,8 @@ async fn paging_a_ranking_by_50_gives_the_unpaged_order_both_ways() {
     loop {
         let page = app.query(query, json!({ "after": after })).await;
         let page = &page["ranking"];
-        paged.extend(page["nodes"].as_array().unwrap().iter().map(|n| n["country"]["iso3"].clone()));
+        paged
+            .extend(page["nodes"].as_array().unwrap().iter().map(|n| n["country"]["iso3"].clone()));
         assert_eq!(page["pageInfo"]["hasPreviousPage"], pages > 0);
         pages += 1;
         if page["pageInfo"]["hasNextPage"] == false {
@@ -125,10 +145,21 @@ async fn paging_a_ranking_by_50_gives_the_unpaged_order_both_ways() {
     let query = r#"query($before: String) { ranking(indicator: "resilience", last: 50, before: $before) {
         pageInfo { hasPreviousPage startCursor } nodes { country { iso3 } } } }"#;
     let tail = app.query(r#"{ ranking(indicator: "resilience", last: 50) { nodes { country { iso3 } } pageInfo { startCursor } } }"#, json!({})).await;
-    let tail_nodes: Vec<Value> = tail["ranking"]["nodes"].as_array().unwrap().iter().map(|n| n["country"]["iso3"].clone()).collect();
+    let tail_nodes: Vec<Value> = tail["ranking"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["country"]["iso3"].clone())
+        .collect();
     assert_eq!(tail_nodes, all[193 - 50..].to_vec());
-    let before = app.query(query, json!({ "before": tail["ranking"]["pageInfo"]["startCursor"] })).await;
-    let before: Vec<Value> = before["ranking"]["nodes"].as_array().unwrap().iter().map(|n| n["country"]["iso3"].clone()).collect();
+    let before =
+        app.query(query, json!({ "before": tail["ranking"]["pageInfo"]["startCursor"] })).await;
+    let before: Vec<Value> = before["ranking"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["country"]["iso3"].clone())
+        .collect();
     assert_eq!(before, all[193 - 100..193 - 50].to_vec());
 }
 
@@ -137,9 +168,13 @@ async fn paging_a_ranking_by_50_gives_the_unpaged_order_both_ways() {
 #[tokio::test]
 async fn compound_filters_match_sets_computed_from_the_file() {
     let Some(app) = TestApp::spawn(Content::Official).await else { return };
-    let before: HashMap<String, HashMap<String, Decimal>> = sheet(2021).into_iter().map(|(_, n, v)| (n, v)).collect();
-    let fold = |n: &str| n.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
-    let before: HashMap<String, HashMap<String, Decimal>> = before.into_iter().map(|(n, v)| (fold(&n), v)).collect();
+    let before: HashMap<String, HashMap<String, Decimal>> =
+        sheet(2021).into_iter().map(|(_, n, v)| (n, v)).collect();
+    let fold = |n: &str| {
+        n.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>()
+    };
+    let before: HashMap<String, HashMap<String, Decimal>> =
+        before.into_iter().map(|(n, v)| (fold(&n), v)).collect();
     let mut expected = BTreeSet::new();
     for (continent, name, now) in sheet(2023) {
         let then = &before[&fold(&name)];
@@ -153,13 +188,21 @@ async fn compound_filters_match_sets_computed_from_the_file() {
     }
     assert!(expected.len() > 3, "a meaningful set: {expected:?}");
     let data = app
-        .query(r#"{ countries(edition: 2023, where: { and: [
+        .query(
+            r#"{ countries(edition: 2023, where: { and: [
               { continent: ASIA },
               { score: { indicator: "synthetic-drug-trade", change: { gt: 0 }, since: 2021 } },
               { score: { indicator: "resilience", change: { lt: 0 }, since: 2021 } } ] }) {
-            totalCount nodes { iso3 name } } }"#, json!({}))
+            totalCount nodes { iso3 name } } }"#,
+            json!({}),
+        )
         .await;
-    let got: BTreeSet<String> = data["countries"]["nodes"].as_array().unwrap().iter().map(|n| fold(n["name"].as_str().unwrap())).collect();
+    let got: BTreeSet<String> = data["countries"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| fold(n["name"].as_str().unwrap()))
+        .collect();
     assert_eq!(got, expected);
     assert_eq!(data["countries"]["totalCount"], expected.len());
 
@@ -206,16 +249,35 @@ async fn changes_since_an_edition_are_exact_on_composites_and_null_for_new_indic
         // and the boundaries that occur are terminating decimals, which Decimal holds exactly
         (mean(&m) + mean(&a)) / Decimal::TWO
     };
-    let markets21 = ["Human trafficking", "Human smuggling", "Arms trafficking", "Flora crimes", "Fauna crimes",
-        "Non-renewable resource crimes", "Heroin trade", "Cocaine trade", "Cannabis trade", "Synthetic drug trade"];
+    let markets21 = [
+        "Human trafficking",
+        "Human smuggling",
+        "Arms trafficking",
+        "Flora crimes",
+        "Fauna crimes",
+        "Non-renewable resource crimes",
+        "Heroin trade",
+        "Cocaine trade",
+        "Cannabis trade",
+        "Synthetic drug trade",
+    ];
     let mut markets23 = markets21.to_vec();
-    markets23.extend(["Cyber-dependent crimes", "Financial crimes", "Trade in counterfeit goods",
-        "Illicit trade in excisable goods", "Extortion and protection racketeering"]);
-    let actors21 = ["Mafia-style groups", "Criminal networks", "State-embedded actors", "Foreign actors"];
+    markets23.extend([
+        "Cyber-dependent crimes",
+        "Financial crimes",
+        "Trade in counterfeit goods",
+        "Illicit trade in excisable goods",
+        "Extortion and protection racketeering",
+    ]);
+    let actors21 =
+        ["Mafia-style groups", "Criminal networks", "State-embedded actors", "Foreign actors"];
     let mut actors23 = actors21.to_vec();
     actors23.push("Private sector actors");
-    let fold = |n: &str| n.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>();
-    let then: HashMap<String, HashMap<String, Decimal>> = sheet(2021).into_iter().map(|(_, n, v)| (fold(&n), v)).collect();
+    let fold = |n: &str| {
+        n.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect::<String>()
+    };
+    let then: HashMap<String, HashMap<String, Decimal>> =
+        sheet(2021).into_iter().map(|(_, n, v)| (fold(&n), v)).collect();
     let changes = app
         .query(r#"{ scoreChanges(indicator: "criminality", from: 2021, to: 2023, first: 500) { nodes { country { name iso3 } change } } }"#, json!({}))
         .await;
@@ -224,7 +286,11 @@ async fn changes_since_an_edition_are_exact_on_composites_and_null_for_new_indic
     let by_name: HashMap<String, Decimal> = nodes
         .iter()
         .map(|n| {
-            let name = if n["country"]["iso3"] == "TUR" { "turkey".into() } else { fold(n["country"]["name"].as_str().unwrap()) };
+            let name = if n["country"]["iso3"] == "TUR" {
+                "turkey".into()
+            } else {
+                fold(n["country"]["name"].as_str().unwrap())
+            };
             (name, decimal(&n["change"]))
         })
         .collect();
@@ -232,7 +298,8 @@ async fn changes_since_an_edition_are_exact_on_composites_and_null_for_new_indic
     for (_, name, now) in sheet(2023) {
         let before = &then[&fold(&name)];
         let change = exact(&now, &markets23, &actors23) - exact(before, &markets21, &actors21);
-        let expected = change.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
+        let expected =
+            change.round_dp_with_strategy(2, rust_decimal::RoundingStrategy::MidpointAwayFromZero);
         assert_eq!(by_name[&fold(&name)], expected, "{name}");
         if expected != now["Criminality avg,"] - before["Criminality"] {
             differs_from_rounded += 1;
@@ -251,7 +318,10 @@ async fn ranking_within_a_continent_and_a_region() {
     let asia = data["asia"]["nodes"].as_array().unwrap();
     assert_eq!(data["asia"]["totalCount"], 46);
     assert_eq!(asia[0]["rankInContinent"], 1);
-    let central: Vec<(&str, i64)> = data["central"]["nodes"].as_array().unwrap().iter()
+    let central: Vec<(&str, i64)> = data["central"]["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
         .map(|n| (n["country"]["iso3"].as_str().unwrap(), n["rankInRegion"].as_i64().unwrap()))
         .collect();
     let kgz = central.iter().position(|c| c.0 == "KGZ").unwrap();
@@ -273,7 +343,8 @@ async fn all_countries_with_all_scores_take_a_constant_number_of_statements() {
     for first in [5, 193] {
         let before = app.statements.load(Ordering::SeqCst);
         // a token bypasses the response cache, so every statement is really run
-        let body = app.graphql(query, json!({ "first": first }), Some(ocindex_tests::ADMIN_TOKEN)).await;
+        let body =
+            app.graphql(query, json!({ "first": first }), Some(ocindex_tests::ADMIN_TOKEN)).await;
         assert!(body.get("errors").is_none(), "{body}");
         assert_eq!(body["data"]["countries"]["nodes"].as_array().unwrap().len(), first as usize);
         counts.push(app.statements.load(Ordering::SeqCst) - before);
@@ -286,8 +357,11 @@ async fn all_countries_with_all_scores_take_a_constant_number_of_statements() {
 async fn every_object_is_reachable_by_its_global_id() {
     let Some(app) = TestApp::spawn(Content::Official).await else { return };
     let data = app
-        .query(r#"{ country(iso3: "KAZ") { id score(indicator: "criminality") { id value } }
-                   edition(year: 2021) { id } indicators { id } }"#, json!({}))
+        .query(
+            r#"{ country(iso3: "KAZ") { id score(indicator: "criminality") { id value } }
+                   edition(year: 2021) { id } indicators { id } }"#,
+            json!({}),
+        )
         .await;
     let score_id = data["country"]["score"]["id"].clone();
     let node = app
@@ -307,20 +381,39 @@ async fn every_object_is_reachable_by_its_global_id() {
 #[tokio::test]
 async fn bad_arguments_are_named_with_suggestions() {
     let Some(app) = TestApp::spawn(Content::Official).await else { return };
-    let err = app.query_error(r#"{ ranking(indicator: "criminalty") { totalCount } }"#, json!({})).await;
+    let err =
+        app.query_error(r#"{ ranking(indicator: "criminalty") { totalCount } }"#, json!({})).await;
     assert_eq!(err["extensions"]["code"], "BAD_USER_INPUT");
     assert_eq!(err["extensions"]["field"], "indicator");
     assert!(err["message"].as_str().unwrap().contains("\"criminality\""), "{err}");
-    let err = app.query_error(r#"{ countries(where: { iso3: ["Kazakhstan"] }) { totalCount } }"#, json!({})).await;
+    let err = app
+        .query_error(r#"{ countries(where: { iso3: ["Kazakhstan"] }) { totalCount } }"#, json!({}))
+        .await;
     assert_eq!(err["extensions"]["field"], "where.iso3");
     assert!(err["message"].as_str().unwrap().contains("KAZ"), "{err}");
-    let err = app.query_error(r#"{ countries(where: { and: [{ score: { indicator: "heroin" } }] }) { totalCount } }"#, json!({})).await;
+    let err = app
+        .query_error(
+            r#"{ countries(where: { and: [{ score: { indicator: "heroin" } }] }) { totalCount } }"#,
+            json!({}),
+        )
+        .await;
     assert_eq!(err["extensions"]["field"], "where.and[0].score.indicator");
-    let err = app.query_error(r#"{ scoreChanges(indicator: "criminality", from: 2023, to: 2021) { totalCount } }"#, json!({})).await;
+    let err = app
+        .query_error(
+            r#"{ scoreChanges(indicator: "criminality", from: 2023, to: 2021) { totalCount } }"#,
+            json!({}),
+        )
+        .await;
     assert_eq!(err["extensions"]["field"], "from");
-    let err = app.query_error(r#"{ ranking(indicator: "criminality", first: 501) { totalCount } }"#, json!({})).await;
+    let err = app
+        .query_error(
+            r#"{ ranking(indicator: "criminality", first: 501) { totalCount } }"#,
+            json!({}),
+        )
+        .await;
     assert_eq!(err["extensions"]["field"], "first");
-    let err = app.query_error(r#"{ countries { nodes { name } } editions { nope } }"#, json!({})).await;
+    let err =
+        app.query_error(r#"{ countries { nodes { name } } editions { nope } }"#, json!({})).await;
     assert_eq!(err["extensions"]["code"], "BAD_USER_INPUT");
 }
 
@@ -342,11 +435,22 @@ async fn deep_or_expensive_queries_are_refused_as_too_complex() {
 #[tokio::test]
 async fn cached_public_answers_follow_a_change_of_the_data() {
     let Some(app) = TestApp::spawn(Content::Official).await else { return };
-    let query = r#"{ country(iso3: "KAZ") { score(indicator: "heroin-trade", edition: 2023) { value } } }"#;
-    assert_eq!(decimal(&app.query(query, json!({})).await["country"]["score"]["value"]), dec("6.5"));
+    let query =
+        r#"{ country(iso3: "KAZ") { score(indicator: "heroin-trade", edition: 2023) { value } } }"#;
+    assert_eq!(
+        decimal(&app.query(query, json!({})).await["country"]["score"]["value"]),
+        dec("6.5")
+    );
     let served = app.statements.load(Ordering::SeqCst);
-    assert_eq!(decimal(&app.query(query, json!({})).await["country"]["score"]["value"]), dec("6.5"));
-    assert_eq!(app.statements.load(Ordering::SeqCst), served, "the repeat is served from the cache");
+    assert_eq!(
+        decimal(&app.query(query, json!({})).await["country"]["score"]["value"]),
+        dec("6.5")
+    );
+    assert_eq!(
+        app.statements.load(Ordering::SeqCst),
+        served,
+        "the repeat is served from the cache"
+    );
     // a write by another client (here: plain SQL) must reach the public answer
     use sea_orm::ConnectionTrait;
     app.db

@@ -15,19 +15,34 @@ async fn the_sample_shows_the_published_figures_of_kazakhstan_and_kyrgyzstan() {
             json!({}),
         )
         .await;
-    assert_eq!(data["editions"], json!([
-        { "year": 2021, "status": "PUBLISHED", "previous": null },
-        { "year": 2023, "status": "PUBLISHED", "previous": { "year": 2021 } }
-    ]));
+    assert_eq!(
+        data["editions"],
+        json!([
+            { "year": 2021, "status": "PUBLISHED", "previous": null },
+            { "year": 2023, "status": "PUBLISHED", "previous": { "year": 2021 } }
+        ])
+    );
     assert_eq!(data["edition"]["year"], 2023, "the default edition is the latest published");
-    assert_eq!(data["countries"], json!({ "totalCount": 2, "nodes": [{ "iso3": "KAZ" }, { "iso3": "KGZ" }] }));
+    assert_eq!(
+        data["countries"],
+        json!({ "totalCount": 2, "nodes": [{ "iso3": "KAZ" }, { "iso3": "KGZ" }] })
+    );
     let kaz = &data["kaz"];
-    assert_eq!((kaz["name"].as_str(), kaz["continent"].as_str()), (Some("Kazakhstan"), Some("ASIA")));
+    assert_eq!(
+        (kaz["name"].as_str(), kaz["continent"].as_str()),
+        (Some("Kazakhstan"), Some("ASIA"))
+    );
     assert_eq!(kaz["region"], "Central Asia and the Caucasus");
     let actors = kaz["scores"].as_array().unwrap();
     assert_eq!(actors.len(), 6, "the composite and its five actor types");
-    assert_eq!(actors[0], json!({ "indicator": { "slug": "criminal-actors" }, "value": 4.6, "delta": 0.23 }));
-    assert_eq!(actors[5], json!({ "indicator": { "slug": "private-sector-actors" }, "value": 4.0, "delta": null }));
+    assert_eq!(
+        actors[0],
+        json!({ "indicator": { "slug": "criminal-actors" }, "value": 4.6, "delta": 0.23 })
+    );
+    assert_eq!(
+        actors[5],
+        json!({ "indicator": { "slug": "private-sector-actors" }, "value": 4.0, "delta": null })
+    );
 }
 
 #[tokio::test]
@@ -52,7 +67,12 @@ async fn indicators_come_in_tree_order_with_each_editions_set() {
 #[tokio::test]
 async fn unknown_names_get_errors_that_name_them() {
     let app = TestApp::spawn(Content::Sample).await.unwrap();
-    let err = app.query_error(r#"{ country(iso3: "KAZ") { score(indicator: "synthetic-drugs") { value } } }"#, json!({})).await;
+    let err = app
+        .query_error(
+            r#"{ country(iso3: "KAZ") { score(indicator: "synthetic-drugs") { value } } }"#,
+            json!({}),
+        )
+        .await;
     assert_eq!(err["extensions"]["code"], "BAD_USER_INPUT");
     assert_eq!(err["extensions"]["value"], "synthetic-drugs");
     assert!(err["message"].as_str().unwrap().contains("synthetic-drug-trade"), "{err}");
@@ -62,7 +82,10 @@ async fn unknown_names_get_errors_that_name_them() {
     let err = app.query_error(r#"{ country(iso3: "KZ") { name } }"#, json!({})).await;
     assert_eq!(err["extensions"]["field"], "iso3");
     let err = app.query_error(r#"{ country(iso3: "KZA") { name } }"#, json!({})).await;
-    assert_eq!((err["extensions"]["code"].as_str(), err["extensions"]["value"].as_str()), (Some("BAD_USER_INPUT"), Some("KZA")));
+    assert_eq!(
+        (err["extensions"]["code"].as_str(), err["extensions"]["value"].as_str()),
+        (Some("BAD_USER_INPUT"), Some("KZA"))
+    );
     assert!(err["message"].as_str().unwrap().contains("\"KAZ\""), "{err}");
     let err = app.query_error(r#"{ country(iso3: "Kyrgyzstan") { name } }"#, json!({})).await;
     assert!(err["message"].as_str().unwrap().contains("did you mean \"KGZ\""), "{err}");
@@ -85,7 +108,10 @@ async fn health_probes_and_graphiql_answer() {
     assert_eq!(graphiql.status(), 200);
     assert!(graphiql.text().await.unwrap().contains("graphiql"));
     let over_get = app.get("/graphql?query=%7B%20editions%20%7B%20year%20%7D%20%7D").await;
-    assert_eq!(over_get.json::<serde_json::Value>().await.unwrap(), json!({ "data": { "editions": [] } }));
+    assert_eq!(
+        over_get.json::<serde_json::Value>().await.unwrap(),
+        json!({ "data": { "editions": [] } })
+    );
 }
 
 #[tokio::test]

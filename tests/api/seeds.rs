@@ -39,9 +39,14 @@ async fn the_2023_pages_of_kazakhstan_and_kyrgyzstan_match_the_api() {
     let text = std::fs::read_to_string(seeds.join("000_34da6d184f89e517.txt")).expect("seed page");
     let indicators = app.query("{ indicators(edition: 2023) { slug name } }", json!({})).await;
     let indicators = indicators["indicators"].as_array().unwrap().clone();
-    let names: Vec<String> = indicators.iter().map(|i| i["name"].as_str().unwrap().to_owned()).collect();
+    let names: Vec<String> =
+        indicators.iter().map(|i| i["name"].as_str().unwrap().to_owned()).collect();
     let printed = page_figures(&text, &names);
-    assert_eq!(printed.len(), 2 * 34, "each page prints 34 scores: composites but criminality, and indicators");
+    assert_eq!(
+        printed.len(),
+        2 * 34,
+        "each page prints 34 scores: composites but criminality, and indicators"
+    );
 
     for (page, iso3) in printed.chunks(34).zip(["KAZ", "KGZ"]) {
         let data = app
@@ -49,9 +54,17 @@ async fn the_2023_pages_of_kazakhstan_and_kyrgyzstan_match_the_api() {
             .await;
         let scores = data["country"]["scores"].as_array().unwrap();
         for (name, score, delta) in page {
-            let ours = scores.iter().find(|s| s["indicator"]["name"] == name.as_str()).expect("indicator scored");
-            assert_eq!(Decimal::from_str(&ours["value"].to_string()).unwrap(), *score, "{iso3} {name} score");
-            let our_delta = (!ours["delta"].is_null()).then(|| Decimal::from_str(&ours["delta"].to_string()).unwrap());
+            let ours = scores
+                .iter()
+                .find(|s| s["indicator"]["name"] == name.as_str())
+                .expect("indicator scored");
+            assert_eq!(
+                Decimal::from_str(&ours["value"].to_string()).unwrap(),
+                *score,
+                "{iso3} {name} score"
+            );
+            let our_delta = (!ours["delta"].is_null())
+                .then(|| Decimal::from_str(&ours["delta"].to_string()).unwrap());
             assert_eq!(our_delta, *delta, "{iso3} {name} delta");
         }
     }

@@ -59,7 +59,8 @@ impl TestApp {
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
-        let response = request.json(&json!({ "query": query, "variables": variables })).send().await;
+        let response =
+            request.json(&json!({ "query": query, "variables": variables })).send().await;
         response.expect("the server answers").json().await.expect("a JSON body")
     }
 
@@ -86,13 +87,22 @@ impl TestApp {
     /// A request with `token` that must fail; returns its first error.
     pub async fn refused(&self, token: Option<&str>, query: &str, variables: Value) -> Value {
         let body = self.graphql(query, variables, token).await;
-        assert!(body["errors"].as_array().is_some_and(|e| !e.is_empty()), "expected an error: {body:#}");
+        assert!(
+            body["errors"].as_array().is_some_and(|e| !e.is_empty()),
+            "expected an error: {body:#}"
+        );
         body["errors"][0].clone()
     }
 
     /// POSTs a GraphQL multipart request (the GraphQL multipart request spec) whose variable
     /// `file` is the upload `bytes`; returns the whole response body.
-    pub async fn graphql_upload(&self, query: &str, mut variables: Value, bytes: Vec<u8>, token: Option<&str>) -> Value {
+    pub async fn graphql_upload(
+        &self,
+        query: &str,
+        mut variables: Value,
+        bytes: Vec<u8>,
+        token: Option<&str>,
+    ) -> Value {
         variables["file"] = Value::Null;
         let operations = json!({ "query": query, "variables": variables });
         let file = reqwest::multipart::Part::bytes(bytes)
@@ -112,7 +122,11 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.client.get(format!("{}{}", self.address, path)).send().await.expect("the server answers")
+        self.client
+            .get(format!("{}{}", self.address, path))
+            .send()
+            .await
+            .expect("the server answers")
     }
 }
 
@@ -144,10 +158,14 @@ impl Drop for TestDatabase {
         let name = self.name.clone();
         // Drop runs outside any runtime we may block on: do the async work on a thread.
         let dropped = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            let runtime =
+                tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             runtime.block_on(async {
                 let server = Database::connect(format!("{SERVER_URL}/postgres")).await.ok()?;
-                server.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()?;
+                server
+                    .execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .await
+                    .ok()?;
                 server.close().await.ok()
             })
         })
@@ -160,7 +178,10 @@ impl Drop for TestDatabase {
 
 /// One session (not a pool): the advisory lock below belongs to a session.
 async fn connect_server() -> DatabaseConnection {
-    let options = sea_orm::ConnectOptions::new(format!("{SERVER_URL}/postgres")).max_connections(1).sqlx_logging(false).to_owned();
+    let options = sea_orm::ConnectOptions::new(format!("{SERVER_URL}/postgres"))
+        .max_connections(1)
+        .sqlx_logging(false)
+        .to_owned();
     Database::connect(options)
         .await
         .expect("Postgres at 127.0.0.1:5432 (start it: pg_ctlcluster 15 main start)")
@@ -173,14 +194,19 @@ async fn template(content: Content) -> String {
         Content::Empty => "empty".to_owned(),
         Content::Sample => "sample".to_owned(),
         Content::Official => {
-            let bytes = std::fs::read(dataset_path().expect("checked by the caller")).expect("dataset readable");
+            let bytes = std::fs::read(dataset_path().expect("checked by the caller"))
+                .expect("dataset readable");
             format!("official_{:08x}", fingerprint(&bytes) as u32)
         }
     };
     // checkouts that share a target directory can share the build script's fingerprint: the
     // migrations compiled into this binary keep their templates apart
-    let migrations: Vec<String> = migration::Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
-    let name = format!("ocindex_tpl_{FINGERPRINT}_{:08x}_{suffix}", fingerprint(migrations.join(",").as_bytes()) as u32);
+    let migrations: Vec<String> =
+        migration::Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+    let name = format!(
+        "ocindex_tpl_{FINGERPRINT}_{:08x}_{suffix}",
+        fingerprint(migrations.join(",").as_bytes()) as u32
+    );
     let server = connect_server().await;
     server.execute_unprepared("SELECT pg_advisory_lock(727274)").await.expect("advisory lock");
     let exists = server
@@ -195,8 +221,14 @@ async fn template(content: Content) -> String {
         build_template(&server, &name, content).await;
     }
     // stamped at every use: templates of other checkouts are dropped only once unused a while
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_secs();
-    server.execute_unprepared(&format!("COMMENT ON DATABASE {name} IS '{now}'")).await.expect("stamp");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    server
+        .execute_unprepared(&format!("COMMENT ON DATABASE {name} IS '{now}'"))
+        .await
+        .expect("stamp");
     server.execute_unprepared("SELECT pg_advisory_unlock(727274)").await.expect("advisory unlock");
     server.close().await.ok();
     name
@@ -219,11 +251,20 @@ async fn build_template(server: &DatabaseConnection, name: &str, content: Conten
         .expect("listing templates");
     for row in stale {
         let old: String = row.try_get("", "datname").expect("datname");
-        server.execute_unprepared(&format!("DROP DATABASE IF EXISTS {old} WITH (FORCE)")).await.ok();
+        server
+            .execute_unprepared(&format!("DROP DATABASE IF EXISTS {old} WITH (FORCE)"))
+            .await
+            .ok();
     }
     let building = format!("{name}_building");
-    server.execute_unprepared(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)")).await.expect("drop");
-    server.execute_unprepared(&format!("CREATE DATABASE {building}")).await.expect("create template");
+    server
+        .execute_unprepared(&format!("DROP DATABASE IF EXISTS {building} WITH (FORCE)"))
+        .await
+        .expect("drop");
+    server
+        .execute_unprepared(&format!("CREATE DATABASE {building}"))
+        .await
+        .expect("create template");
     let db = Database::connect(format!("{SERVER_URL}/{building}")).await.expect("connect template");
     migration::Migrator::up(&db, None).await.expect("migrations apply");
     match content {
@@ -233,13 +274,17 @@ async fn build_template(server: &DatabaseConnection, name: &str, content: Conten
         }
         Content::Official => {
             let bytes = std::fs::read(dataset_path().expect("dataset")).expect("dataset readable");
-            let report = ocindex::import::import_dataset(&db, &bytes, false).await.expect("import runs");
+            let report =
+                ocindex::import::import_dataset(&db, &bytes, false).await.expect("import runs");
             assert!(report.succeeded(), "the official dataset imports: {report}");
         }
     }
     db.close().await.expect("close template");
     // renamed only when complete, so a crashed build never leaves a half-made template
-    server.execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}")).await.expect("rename");
+    server
+        .execute_unprepared(&format!("ALTER DATABASE {building} RENAME TO {name}"))
+        .await
+        .expect("rename");
 }
 
 fn fingerprint(bytes: &[u8]) -> u64 {
@@ -252,9 +297,9 @@ fn fingerprint(bytes: &[u8]) -> u64 {
 /// A file from ../shared (or from where `variable` points). When it is absent the test is
 /// skipped with a message; under CI (`CI` set) that is a failure instead.
 fn shared_file(variable: &str, relative: &str) -> Option<PathBuf> {
-    let path = std::env::var_os(variable)
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared").join(relative));
+    let path = std::env::var_os(variable).map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared").join(relative)
+    });
     if path.exists() {
         return Some(path);
     }

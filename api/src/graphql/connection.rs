@@ -25,8 +25,10 @@ impl CursorType for PositionCursor {
     type Error = String;
 
     fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
-        let bytes = URL_SAFE_NO_PAD.decode(s).map_err(|_| format!("{s:?} is not a cursor of this API"))?;
-        let text = String::from_utf8(bytes).map_err(|_| format!("{s:?} is not a cursor of this API"))?;
+        let bytes =
+            URL_SAFE_NO_PAD.decode(s).map_err(|_| format!("{s:?} is not a cursor of this API"))?;
+        let text =
+            String::from_utf8(bytes).map_err(|_| format!("{s:?} is not a cursor of this API"))?;
         let position = text.strip_prefix("at:").and_then(|n| n.parse().ok());
         position.map(Self).ok_or_else(|| format!("{s:?} is not a cursor of this API"))
     }
@@ -66,7 +68,11 @@ impl PageArgs {
         };
         let cursor = |field: &str, c: &Option<String>| -> Result<Option<usize>> {
             c.as_deref()
-                .map(|c| PositionCursor::decode_cursor(c).map(|p| p.0).map_err(|e| ApiError::bad_input(field, c, e)))
+                .map(|c| {
+                    PositionCursor::decode_cursor(c)
+                        .map(|p| p.0)
+                        .map_err(|e| ApiError::bad_input(field, c, e))
+                })
                 .transpose()
         };
         let first = size("first", self.first)?;
@@ -95,11 +101,16 @@ pub fn page<T: OutputType>(items: Vec<T>, args: &PageArgs) -> Result<Page<T>> {
 
 /// The page of `total` results that starts at position `start` and holds `items`: for
 /// results fetched one page at a time (find the window with [`PageArgs::window`]).
-pub fn page_at<T: OutputType>(total: usize, start: usize, items: impl IntoIterator<Item = T>) -> Page<T> {
-    let mut connection = Connection::with_additional_fields(start > 0, false, Counted { total_count: total as i64 });
-    connection
-        .edges
-        .extend(items.into_iter().enumerate().map(|(k, item)| Edge::new(PositionCursor(start + k), item)));
+pub fn page_at<T: OutputType>(
+    total: usize,
+    start: usize,
+    items: impl IntoIterator<Item = T>,
+) -> Page<T> {
+    let mut connection =
+        Connection::with_additional_fields(start > 0, false, Counted { total_count: total as i64 });
+    connection.edges.extend(
+        items.into_iter().enumerate().map(|(k, item)| Edge::new(PositionCursor(start + k), item)),
+    );
     connection.has_next_page = start + connection.edges.len() < total;
     connection
 }

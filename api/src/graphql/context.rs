@@ -20,7 +20,14 @@ pub struct RequestContext {
 
 impl RequestContext {
     pub fn new(db: DatabaseConnection, principal: Principal) -> Self {
-        Self { db, principal, editions: OnceCell::new(), indicators: OnceCell::new(), sets: OnceCell::new(), countries: OnceCell::new() }
+        Self {
+            db,
+            principal,
+            editions: OnceCell::new(),
+            indicators: OnceCell::new(),
+            sets: OnceCell::new(),
+            countries: OnceCell::new(),
+        }
     }
 
     pub fn visibility(&self) -> Visibility {
@@ -79,17 +86,17 @@ impl RequestContext {
 
     /// The indicator tree in presentation order.
     pub async fn indicators(&self) -> Result<&[indicator::Model]> {
-        let indicators =
-            self.indicators.get_or_try_init(|| repo::visibility::indicators(&self.db, self.visibility())).await?;
+        let indicators = self
+            .indicators
+            .get_or_try_init(|| repo::visibility::indicators(&self.db, self.visibility()))
+            .await?;
         Ok(indicators)
     }
 
     pub async fn indicator_by_id(&self, id: i32) -> Result<&indicator::Model> {
-        self.indicators()
-            .await?
-            .iter()
-            .find(|i| i.id == id)
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("indicator {id} vanished mid-request")))
+        self.indicators().await?.iter().find(|i| i.id == id).ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("indicator {id} vanished mid-request"))
+        })
     }
 
     /// The indicator a slug argument names, or an error that suggests the closest slugs.
@@ -124,12 +131,24 @@ impl RequestContext {
             Ok(countries) => countries,
             Err(err) => return err,
         };
-        let by_name = countries.iter().find(|c| c.name.eq_ignore_ascii_case(code.trim())).map(|c| format!("{:?}", c.iso3));
+        let by_name = countries
+            .iter()
+            .find(|c| c.name.eq_ignore_ascii_case(code.trim()))
+            .map(|c| format!("{:?}", c.iso3));
         let suggestions = by_name.map_or_else(
-            || closest(&code.trim().to_ascii_uppercase(), countries.iter().map(|c| c.iso3.as_str())),
+            || {
+                closest(
+                    &code.trim().to_ascii_uppercase(),
+                    countries.iter().map(|c| c.iso3.as_str()),
+                )
+            },
             |s| vec![s],
         );
-        let hint = if suggestions.is_empty() { String::new() } else { format!("; did you mean {}?", suggestions.join(" or ")) };
+        let hint = if suggestions.is_empty() {
+            String::new()
+        } else {
+            format!("; did you mean {}?", suggestions.join(" or "))
+        };
         ApiError::bad_input(field, code, format!("unknown country code {code:?}{hint}"))
     }
 
@@ -140,7 +159,9 @@ impl RequestContext {
             .get_or_try_init(|| async {
                 let ids: Vec<i32> = self.editions().await?.iter().map(|e| e.id).collect();
                 let mut sets: HashMap<i32, Vec<i32>> = HashMap::new();
-                for (edition_id, indicator_id) in repo::catalog::edition_sets(&self.db, &ids).await? {
+                for (edition_id, indicator_id) in
+                    repo::catalog::edition_sets(&self.db, &ids).await?
+                {
                     sets.entry(edition_id).or_default().push(indicator_id);
                 }
                 Ok::<_, ApiError>(sets)

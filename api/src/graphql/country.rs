@@ -1,8 +1,8 @@
 //! Countries and their figures.
 use super::connection::{page, Page, PageArgs};
-use super::loaders::{prime, ChangesInto, FiguresOf, Loaders, MembershipOf, Wants};
 use super::context::RequestContext;
 use super::filters::{CountryOrder, CountryWhere, Direction, FilterParser, ScoreField};
+use super::loaders::{prime, ChangesInto, FiguresOf, Loaders, MembershipOf, Wants};
 use super::score::Score;
 use super::{ids, request};
 use crate::domain::{Continent, CountryCode, Pillar};
@@ -19,11 +19,18 @@ use std::collections::HashMap;
 pub struct Country(pub country::Model);
 
 impl Country {
-    async fn membership(&self, ctx: &Context<'_>, edition: Option<i32>) -> Result<entity::country_edition::Model> {
+    async fn membership(
+        &self,
+        ctx: &Context<'_>,
+        edition: Option<i32>,
+    ) -> Result<entity::country_edition::Model> {
         let edition = request(ctx)?.edition("edition", edition).await?;
         let key = MembershipOf { country_id: self.0.id, edition_id: edition.id };
         ctx.data_unchecked::<Loaders>().load_one(key).await?.ok_or_else(|| {
-            ApiError::NotFound(format!("{} is not covered by the {} edition", self.0.iso3, edition.year))
+            ApiError::NotFound(format!(
+                "{} is not covered by the {} edition",
+                self.0.iso3, edition.year
+            ))
         })
     }
 
@@ -66,8 +73,9 @@ impl Country {
     /// The continent in an edition (default: the latest published).
     async fn continent(&self, ctx: &Context<'_>, edition: Option<i32>) -> Result<Continent> {
         let membership = self.membership(ctx, edition).await?;
-        Continent::from_db(&membership.continent)
-            .ok_or_else(|| ApiError::internal(anyhow::anyhow!("stored continent {:?}", membership.continent)))
+        Continent::from_db(&membership.continent).ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("stored continent {:?}", membership.continent))
+        })
     }
 
     /// The region in an edition (default: the latest published); regions change between
@@ -78,7 +86,12 @@ impl Country {
 
     /// Every figure of the country in an edition (default: the latest published), composites
     /// included, in tree order; optionally one pillar's.
-    async fn scores(&self, ctx: &Context<'_>, edition: Option<i32>, pillar: Option<Pillar>) -> Result<Vec<Score>> {
+    async fn scores(
+        &self,
+        ctx: &Context<'_>,
+        edition: Option<i32>,
+        pillar: Option<Pillar>,
+    ) -> Result<Vec<Score>> {
         let rc = request(ctx)?;
         let edition = rc.edition("edition", edition).await?;
         // Fetched with the figures, in the same batch, when the selection asks for changes:
@@ -103,7 +116,12 @@ impl Country {
 
     /// One figure by indicator slug in an edition (default: the latest published); null
     /// where the edition does not assess the indicator.
-    async fn score(&self, ctx: &Context<'_>, indicator: String, edition: Option<i32>) -> Result<Option<Score>> {
+    async fn score(
+        &self,
+        ctx: &Context<'_>,
+        indicator: String,
+        edition: Option<i32>,
+    ) -> Result<Option<Score>> {
         let rc = request(ctx)?;
         let indicator = rc.indicator("indicator", &indicator).await?;
         let edition = rc.edition("edition", edition).await?;
@@ -115,12 +133,18 @@ impl Country {
     async fn history(&self, ctx: &Context<'_>, indicator: String) -> Result<Vec<Score>> {
         let rc = request(ctx)?;
         let indicator = rc.indicator("indicator", &indicator).await?;
-        let keys = rc.editions().await?.iter().map(|e| FiguresOf { country_id: self.0.id, edition_id: e.id });
+        let keys = rc
+            .editions()
+            .await?
+            .iter()
+            .map(|e| FiguresOf { country_id: self.0.id, edition_id: e.id });
         let by_edition = ctx.data_unchecked::<Loaders>().load_many(keys).await?;
         let mut scores = Vec::new();
         for edition in rc.editions().await? {
             let key = FiguresOf { country_id: self.0.id, edition_id: edition.id };
-            let figure = by_edition.get(&key).and_then(|fs| fs.iter().find(|f| f.indicator_id == indicator.id));
+            let figure = by_edition
+                .get(&key)
+                .and_then(|fs| fs.iter().find(|f| f.indicator_id == indicator.id));
             scores.extend(figure.cloned().map(|f| self.score_of(f)));
         }
         Ok(scores)
@@ -132,7 +156,9 @@ impl Country {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "the edition's year; default: the latest published")] edition: Option<i32>,
-        #[graphql(desc = "an indicator slug: only the narratives covering it")] indicator: Option<String>,
+        #[graphql(desc = "an indicator slug: only the narratives covering it")] indicator: Option<
+            String,
+        >,
     ) -> Result<Vec<super::narrative::Narrative>> {
         super::narrative::of_country(ctx, &self.0, edition, indicator.as_deref()).await
     }
@@ -164,8 +190,10 @@ impl CountryQuery {
         &self,
         ctx: &Context<'_>,
         edition: Option<i32>,
-        #[graphql(name = "where", desc = "conditions on continent, region, codes and scores")] filter: Option<CountryWhere>,
-        #[graphql(desc = "ordering keys, the first deciding first; ties fall back to the name")] order_by: Option<Vec<CountryOrder>>,
+        #[graphql(name = "where", desc = "conditions on continent, region, codes and scores")]
+        filter: Option<CountryWhere>,
+        #[graphql(desc = "ordering keys, the first deciding first; ties fall back to the name")]
+        order_by: Option<Vec<CountryOrder>>,
         #[graphql(desc = "page size, at most 500")] first: Option<i32>,
         after: Option<String>,
         last: Option<i32>,
@@ -182,9 +210,18 @@ impl CountryQuery {
         if let Some(orders) = order_by.filter(|o| !o.is_empty()) {
             sort(rc, &parser, edition, &mut countries, &orders).await?;
         }
-        let page = page(countries.into_iter().map(Country).collect(), &PageArgs { first, after, last, before })?;
+        let page = page(
+            countries.into_iter().map(Country).collect(),
+            &PageArgs { first, after, last, before },
+        )?;
         let ids: Vec<i32> = page.edges.iter().map(|e| e.node.0.id).collect();
-        prime(ctx.data_unchecked::<Loaders>(), &ids, &rc.default_editions(edition).await?, Wants::of(ctx, None)).await?;
+        prime(
+            ctx.data_unchecked::<Loaders>(),
+            &ids,
+            &rc.default_editions(edition).await?,
+            Wants::of(ctx, None),
+        )
+        .await?;
         Ok(page)
     }
 }
@@ -208,17 +245,27 @@ async fn sort(
         let values: HashMap<i32, Decimal> = match order.by {
             ScoreField::Value | ScoreField::Rank => {
                 let figures = repo::rankings::figures_of(&rc.db, edition.id, indicator.id).await?;
-                let key = |f: &figure::Model| if order.by == ScoreField::Rank { Decimal::from(f.rank) } else { f.value };
+                let key = |f: &figure::Model| {
+                    if order.by == ScoreField::Rank {
+                        Decimal::from(f.rank)
+                    } else {
+                        f.value
+                    }
+                };
                 figures.iter().map(|f| (f.country_id, key(f))).collect()
             }
-            ScoreField::Change => match parser.since(&format!("orderBy[{i}].since"), order.since).await? {
-                Some(since) => repo::rankings::changes_of(&rc.db, indicator.id, since.id, edition.id)
-                    .await?
-                    .into_iter()
-                    .map(|c| (c.country_id, c.change))
-                    .collect(),
-                None => HashMap::new(),
-            },
+            ScoreField::Change => {
+                match parser.since(&format!("orderBy[{i}].since"), order.since).await? {
+                    Some(since) => {
+                        repo::rankings::changes_of(&rc.db, indicator.id, since.id, edition.id)
+                            .await?
+                            .into_iter()
+                            .map(|c| (c.country_id, c.change))
+                            .collect()
+                    }
+                    None => HashMap::new(),
+                }
+            }
         };
         keys.push((order.direction, Some(values)));
     }
@@ -233,7 +280,8 @@ async fn sort(
                     (None, None) => Ordering::Equal,
                 },
             };
-            let ordering = if *direction == Direction::Desc { ordering.reverse() } else { ordering };
+            let ordering =
+                if *direction == Direction::Desc { ordering.reverse() } else { ordering };
             if ordering != Ordering::Equal {
                 return ordering;
             }

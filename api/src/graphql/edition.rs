@@ -57,7 +57,14 @@ impl Edition {
     async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
         let rc = request(ctx)?;
         let set = rc.edition_set(self.0.id).await?;
-        Ok(rc.indicators().await?.iter().filter(|i| set.contains(&i.id)).cloned().map(Indicator).collect())
+        Ok(rc
+            .indicators()
+            .await?
+            .iter()
+            .filter(|i| set.contains(&i.id))
+            .cloned()
+            .map(Indicator)
+            .collect())
     }
 }
 

@@ -2,14 +2,14 @@
 use super::context::{closest, RequestContext};
 use crate::domain::{Continent, CountryCode};
 use crate::error::{ApiError, Result};
-use crate::repo::filters::{Cmp, CountryFilter, ScoreFilter};
 use crate::repo;
+use crate::repo::filters::{Cmp, CountryFilter, ScoreFilter};
 use crate::repo::rankings::Area;
-use tokio::sync::OnceCell;
 use async_graphql::{Enum, InputObject};
 use entity::edition;
 use rust_decimal::Decimal;
 use std::str::FromStr;
+use tokio::sync::OnceCell;
 
 /// Comparisons on a decimal figure; every one given must hold.
 #[derive(InputObject, Clone, Debug, Default)]
@@ -45,7 +45,14 @@ pub struct IntFilter {
     pub lte: Option<i32>,
 }
 
-fn comparisons<T: Copy>(eq: Option<T>, ne: Option<T>, gt: Option<T>, gte: Option<T>, lt: Option<T>, lte: Option<T>) -> Vec<(Cmp, T)> {
+fn comparisons<T: Copy>(
+    eq: Option<T>,
+    ne: Option<T>,
+    gt: Option<T>,
+    gte: Option<T>,
+    lt: Option<T>,
+    lte: Option<T>,
+) -> Vec<(Cmp, T)> {
     [(Cmp::Eq, eq), (Cmp::Ne, ne), (Cmp::Gt, gt), (Cmp::Gte, gte), (Cmp::Lt, lt), (Cmp::Lte, lte)]
         .into_iter()
         .filter_map(|(cmp, v)| v.map(|v| (cmp, v)))
@@ -177,13 +184,16 @@ impl<'a> FilterParser<'a> {
             parts.push(CountryFilter::Any(any));
         }
         if let Some(not) = &input.not {
-            parts.push(CountryFilter::Not(Box::new(Box::pin(self.parse(not, &format!("{path}.not"))).await?)));
+            parts.push(CountryFilter::Not(Box::new(
+                Box::pin(self.parse(not, &format!("{path}.not"))).await?,
+            )));
         }
         if let Some(continent) = input.continent {
             parts.push(CountryFilter::Continent(continent.as_db()));
         }
         if let Some(region) = &input.region {
-            parts.push(CountryFilter::Region(self.region(&format!("{path}.region"), region).await?));
+            parts
+                .push(CountryFilter::Region(self.region(&format!("{path}.region"), region).await?));
         }
         if let Some(codes) = &input.iso3 {
             let field = format!("{path}.iso3");
@@ -208,7 +218,12 @@ impl<'a> FilterParser<'a> {
         let since = self.since(&format!("{path}.since"), input.since).await?;
         Ok(ScoreFilter {
             indicator_id: indicator.id,
-            value: input.value.as_ref().map(|f| f.parse(&format!("{path}.value"))).transpose()?.unwrap_or_default(),
+            value: input
+                .value
+                .as_ref()
+                .map(|f| f.parse(&format!("{path}.value")))
+                .transpose()?
+                .unwrap_or_default(),
             rank: input.rank.as_ref().map(IntFilter::parse).unwrap_or_default(),
             change,
             since_edition_id: since.map(|e| e.id),

@@ -12,7 +12,8 @@ pub type Loaders = DataLoader<Batch, HashMapCache>;
 
 pub fn loaders(db: DatabaseConnection) -> Loaders {
     // per request, so caching is safe; a key asked for again is never fetched twice
-    DataLoader::with_cache(Batch { db }, tokio::spawn, HashMapCache::default()).max_batch_size(10_000)
+    DataLoader::with_cache(Batch { db }, tokio::spawn, HashMapCache::default())
+        .max_batch_size(10_000)
 }
 
 /// One batcher for every key type, so a request carries a single loader.
@@ -46,9 +47,13 @@ impl Loader<FiguresOf> for Batch {
     type Value = Vec<figure::Model>;
     type Error = BatchError;
 
-    async fn load(&self, keys: &[FiguresOf]) -> Result<HashMap<FiguresOf, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[FiguresOf],
+    ) -> Result<HashMap<FiguresOf, Self::Value>, Self::Error> {
         let pairs: Vec<(i32, i32)> = keys.iter().map(|k| (k.country_id, k.edition_id)).collect();
-        let mut out: HashMap<FiguresOf, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        let mut out: HashMap<FiguresOf, Self::Value> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
         for f in repo::figures::for_countries(&self.db, &pairs).await? {
             let key = FiguresOf { country_id: f.country_id, edition_id: f.edition_id };
             out.entry(key).or_default().push(f);
@@ -68,7 +73,10 @@ impl Loader<MembershipOf> for Batch {
     type Value = country_edition::Model;
     type Error = BatchError;
 
-    async fn load(&self, keys: &[MembershipOf]) -> Result<HashMap<MembershipOf, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[MembershipOf],
+    ) -> Result<HashMap<MembershipOf, Self::Value>, Self::Error> {
         let pairs: Vec<(i32, i32)> = keys.iter().map(|k| (k.country_id, k.edition_id)).collect();
         let rows = repo::catalog::memberships(&self.db, &pairs).await?;
         Ok(rows
@@ -86,7 +94,10 @@ impl Loader<CountryId> for Batch {
     type Value = country::Model;
     type Error = BatchError;
 
-    async fn load(&self, keys: &[CountryId]) -> Result<HashMap<CountryId, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[CountryId],
+    ) -> Result<HashMap<CountryId, Self::Value>, Self::Error> {
         let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
         let rows = repo::catalog::countries_by_ids(&self.db, &ids).await?;
         Ok(rows.into_iter().map(|c| (CountryId(c.id), c)).collect())
@@ -106,7 +117,10 @@ impl Loader<ChangesInto> for Batch {
     type Value = Changes;
     type Error = BatchError;
 
-    async fn load(&self, keys: &[ChangesInto]) -> Result<HashMap<ChangesInto, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[ChangesInto],
+    ) -> Result<HashMap<ChangesInto, Self::Value>, Self::Error> {
         let pairs: Vec<_> = keys.iter().map(|k| (k.country_id, k.to_edition_id)).collect();
         let mut out: HashMap<ChangesInto, HashMap<(i32, i32), Decimal>> =
             keys.iter().map(|k| (*k, HashMap::new())).collect();
@@ -140,7 +154,8 @@ impl Wants {
                 None => item,
             };
             wants.figures |= country.field("scores").exists() || country.field("score").exists();
-            wants.memberships |= country.field("continent").exists() || country.field("region").exists();
+            wants.memberships |=
+                country.field("continent").exists() || country.field("region").exists();
             wants.changes |= country.field("scores").field("change").exists();
         }
         wants
@@ -150,27 +165,52 @@ impl Wants {
 /// Loads in one batch per relation what every item of a page will ask for, so that the items'
 /// own loads find it cached. Left to the items, a page's loads can straddle the loader's
 /// batching window and go out in several batches.
-pub async fn prime(loaders: &Loaders, country_ids: &[i32], edition_ids: &[i32], wants: Wants) -> Result<(), ApiError> {
-    let pairs: Vec<(i32, i32)> =
-        country_ids.iter().flat_map(|&country_id| edition_ids.iter().map(move |&edition_id| (country_id, edition_id))).collect();
+pub async fn prime(
+    loaders: &Loaders,
+    country_ids: &[i32],
+    edition_ids: &[i32],
+    wants: Wants,
+) -> Result<(), ApiError> {
+    let pairs: Vec<(i32, i32)> = country_ids
+        .iter()
+        .flat_map(|&country_id| edition_ids.iter().map(move |&edition_id| (country_id, edition_id)))
+        .collect();
     let figures = async {
         if wants.figures {
-            loaders.load_many(pairs.iter().map(|&(country_id, edition_id)| FiguresOf { country_id, edition_id })).await?;
+            loaders
+                .load_many(
+                    pairs
+                        .iter()
+                        .map(|&(country_id, edition_id)| FiguresOf { country_id, edition_id }),
+                )
+                .await?;
         }
         Ok::<_, BatchError>(())
     };
     let memberships = async {
         if wants.memberships {
-            loaders.load_many(pairs.iter().map(|&(country_id, edition_id)| MembershipOf { country_id, edition_id })).await?;
+            loaders
+                .load_many(
+                    pairs
+                        .iter()
+                        .map(|&(country_id, edition_id)| MembershipOf { country_id, edition_id }),
+                )
+                .await?;
         }
         Ok::<_, BatchError>(())
     };
-    let changes = async {
-        if wants.changes {
-            loaders.load_many(pairs.iter().map(|&(country_id, to_edition_id)| ChangesInto { country_id, to_edition_id })).await?;
-        }
-        Ok::<_, BatchError>(())
-    };
+    let changes =
+        async {
+            if wants.changes {
+                loaders
+                    .load_many(pairs.iter().map(|&(country_id, to_edition_id)| ChangesInto {
+                        country_id,
+                        to_edition_id,
+                    }))
+                    .await?;
+            }
+            Ok::<_, BatchError>(())
+        };
     tokio::try_join!(figures, memberships, changes)?;
     Ok(())
 }

@@ -14,7 +14,9 @@ mod ranking;
 mod score;
 
 pub use context::{Principal, RequestContext};
-pub use narrative::{DroppedText, NarrativeImportCountry, NarrativeImportDetails, NarrativeImportItem};
+pub use narrative::{
+    DroppedText, NarrativeImportCountry, NarrativeImportDetails, NarrativeImportItem,
+};
 
 use crate::error::{ApiError, Result};
 use async_graphql::{BatchRequest, Context, EmptySubscription, MergedObject, Request, Schema};
@@ -50,13 +52,21 @@ pub fn schema() -> AppSchema {
 }
 
 /// Gives each request of a batch its own context and loaders.
-pub fn with_request_data(batch: BatchRequest, db: &DatabaseConnection, principal: &Principal) -> BatchRequest {
+pub fn with_request_data(
+    batch: BatchRequest,
+    db: &DatabaseConnection,
+    principal: &Principal,
+) -> BatchRequest {
     let prepare = |request: Request| {
-        request.data(RequestContext::new(db.clone(), principal.clone())).data(loaders::loaders(db.clone()))
+        request
+            .data(RequestContext::new(db.clone(), principal.clone()))
+            .data(loaders::loaders(db.clone()))
     };
     match batch {
         BatchRequest::Single(request) => BatchRequest::Single(prepare(request)),
-        BatchRequest::Batch(requests) => BatchRequest::Batch(requests.into_iter().map(prepare).collect()),
+        BatchRequest::Batch(requests) => {
+            BatchRequest::Batch(requests.into_iter().map(prepare).collect())
+        }
     }
 }
 

@@ -34,19 +34,28 @@ impl Narrative {
     /// The country the narrative is about.
     async fn country(&self, ctx: &Context<'_>) -> Result<Country> {
         let found = ctx.data_unchecked::<Loaders>().load_one(CountryId(self.0.country_id)).await?;
-        found.map(Country).ok_or_else(|| ApiError::internal(anyhow::anyhow!("country {} vanished", self.0.country_id)))
+        found.map(Country).ok_or_else(|| {
+            ApiError::internal(anyhow::anyhow!("country {} vanished", self.0.country_id))
+        })
     }
 
     /// The edition the narrative belongs to.
     async fn edition(&self, ctx: &Context<'_>) -> Result<Edition> {
         let edition = request(ctx)?.edition_by_id(self.0.edition_id).await?;
-        edition.cloned().map(Edition).ok_or_else(|| ApiError::NotFound("edition not visible".into()))
+        edition
+            .cloned()
+            .map(Edition)
+            .ok_or_else(|| ApiError::NotFound("edition not visible".into()))
     }
 
     /// The indicators the text covers, in tree order.
     async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
         let rc = request(ctx)?;
-        let ids = ctx.data_unchecked::<Loaders>().load_one(IndicatorsOf(self.0.id)).await?.unwrap_or_default();
+        let ids = ctx
+            .data_unchecked::<Loaders>()
+            .load_one(IndicatorsOf(self.0.id))
+            .await?
+            .unwrap_or_default();
         let mut out = Vec::with_capacity(ids.len());
         for id in ids {
             out.push(Indicator(rc.indicator_by_id(id).await?.clone()));
@@ -99,7 +108,9 @@ impl NarrativeQuery {
         #[graphql(desc = "what to look for, in web-search syntax (at most 500 characters)")] query: String,
         #[graphql(desc = "the edition's year; default: the latest published")] edition: Option<i32>,
         #[graphql(desc = "only this country's narratives (ISO3)")] country: Option<String>,
-        #[graphql(desc = "only narratives covering this indicator (slug); for a composite, any of its indicators")]
+        #[graphql(
+            desc = "only narratives covering this indicator (slug); for a composite, any of its indicators"
+        )]
         indicator: Option<String>,
         #[graphql(desc = "page size, at most 500")] first: Option<i32>,
         #[graphql(desc = "the cursor after which the page starts")] after: Option<String>,
@@ -115,7 +126,12 @@ impl NarrativeQuery {
             Some(slug) => covered_by(rc, &slug).await?,
             None => Vec::new(),
         };
-        let search = repo::narratives::Search { query: text, edition_id: edition.id, country_id, indicator_ids };
+        let search = repo::narratives::Search {
+            query: text,
+            edition_id: edition.id,
+            country_id,
+            indicator_ids,
+        };
         let total = repo::narratives::search_count(&rc.db, &search).await?.ok_or_else(|| {
             ApiError::bad_input(
                 "query",
@@ -160,7 +176,9 @@ pub(super) async fn of_country(
     let mut narratives = loaders.load_one(key).await?.unwrap_or_default();
     if let Some(wanted) = wanted {
         let links = loaders.load_many(narratives.iter().map(|n| IndicatorsOf(n.id))).await?;
-        narratives.retain(|n| links.get(&IndicatorsOf(n.id)).is_some_and(|ids| ids.iter().any(|i| wanted.contains(i))));
+        narratives.retain(|n| {
+            links.get(&IndicatorsOf(n.id)).is_some_and(|ids| ids.iter().any(|i| wanted.contains(i)))
+        });
     }
     Ok(narratives.into_iter().map(Narrative).collect())
 }
@@ -170,7 +188,11 @@ pub(super) async fn of_country(
 fn search_text(query: &str) -> Result<String> {
     let text = query.trim();
     if text.is_empty() {
-        return Err(ApiError::bad_input("query", query, "the query is empty: give a word to search for"));
+        return Err(ApiError::bad_input(
+            "query",
+            query,
+            "the query is empty: give a word to search for",
+        ));
     }
     if text.chars().count() > MAX_QUERY_CHARS {
         return Err(ApiError::bad_input(
@@ -180,7 +202,11 @@ fn search_text(query: &str) -> Result<String> {
         ));
     }
     if text.chars().any(|c| c.is_control() && !c.is_whitespace()) {
-        return Err(ApiError::bad_input("query", query.escape_default(), "the query holds control characters"));
+        return Err(ApiError::bad_input(
+            "query",
+            query.escape_default(),
+            "the query holds control characters",
+        ));
     }
     Ok(text.to_owned())
 }
@@ -189,7 +215,11 @@ async fn country_id(rc: &RequestContext, iso3: &str) -> Result<i32> {
     let code = CountryCode::parse("country", iso3)?;
     let found = repo::catalog::country_by_iso3(&rc.db, code.as_str()).await?;
     found.map(|c| c.id).ok_or_else(|| {
-        ApiError::bad_input("country", iso3, format!("no country has the ISO3 code {:?}", code.as_str()))
+        ApiError::bad_input(
+            "country",
+            iso3,
+            format!("no country has the ISO3 code {:?}", code.as_str()),
+        )
     })
 }
 
@@ -218,11 +248,17 @@ impl Loader<NarrativesOf> for Batch {
     type Value = Vec<narrative::Model>;
     type Error = BatchError;
 
-    async fn load(&self, keys: &[NarrativesOf]) -> Result<HashMap<NarrativesOf, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[NarrativesOf],
+    ) -> Result<HashMap<NarrativesOf, Self::Value>, Self::Error> {
         let pairs: Vec<(i32, i32)> = keys.iter().map(|k| (k.country_id, k.edition_id)).collect();
-        let mut out: HashMap<NarrativesOf, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        let mut out: HashMap<NarrativesOf, Self::Value> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
         for n in repo::narratives::for_countries(&self.db, &pairs).await? {
-            out.entry(NarrativesOf { country_id: n.country_id, edition_id: n.edition_id }).or_default().push(n);
+            out.entry(NarrativesOf { country_id: n.country_id, edition_id: n.edition_id })
+                .or_default()
+                .push(n);
         }
         Ok(out)
     }
@@ -236,9 +272,13 @@ impl Loader<IndicatorsOf> for Batch {
     type Value = Vec<i32>;
     type Error = BatchError;
 
-    async fn load(&self, keys: &[IndicatorsOf]) -> Result<HashMap<IndicatorsOf, Self::Value>, Self::Error> {
+    async fn load(
+        &self,
+        keys: &[IndicatorsOf],
+    ) -> Result<HashMap<IndicatorsOf, Self::Value>, Self::Error> {
         let ids: Vec<i32> = keys.iter().map(|k| k.0).collect();
-        let mut out: HashMap<IndicatorsOf, Self::Value> = keys.iter().map(|k| (*k, Vec::new())).collect();
+        let mut out: HashMap<IndicatorsOf, Self::Value> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
         for link in repo::narratives::indicators_of(&self.db, &ids).await? {
             out.entry(IndicatorsOf(link.narrative_id)).or_default().push(link.indicator_id);
         }
@@ -338,7 +378,11 @@ impl From<&NarrativeReport> for NarrativeImportDetails {
             dropped: report
                 .dropped
                 .iter()
-                .map(|d| DroppedText { line: d.line as i32, text: d.text.clone(), reason: d.reason.to_owned() })
+                .map(|d| DroppedText {
+                    line: d.line as i32,
+                    text: d.text.clone(),
+                    reason: d.reason.to_owned(),
+                })
                 .collect(),
             notes: report.notes.clone(),
         }

@@ -2,8 +2,8 @@
 use super::country::Country;
 use super::edition::Edition;
 use super::indicator::Indicator;
-use super::narrative::Narrative;
 use super::loaders::{FiguresOf, Loaders};
+use super::narrative::Narrative;
 use super::score::Score;
 use super::{ids, request};
 use crate::error::{ApiError, Result};
@@ -30,7 +30,13 @@ impl NodeQuery {
     /// caller.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
         let rc = request(ctx)?;
-        let not_ours = || ApiError::bad_input("id", id.as_str(), format!("{:?} is not an id of this API", id.as_str()));
+        let not_ours = || {
+            ApiError::bad_input(
+                "id",
+                id.as_str(),
+                format!("{:?} is not an id of this API", id.as_str()),
+            )
+        };
         let (kind, key) = ids::decode(&id).ok_or_else(not_ours)?;
         let node = match kind.as_str() {
             "Country" => repo::visibility::country_by_iso3(&rc.db, &key, rc.visibility())
@@ -38,23 +44,39 @@ impl NodeQuery {
                 .map(|c| Node::Country(Country(c))),
             "Edition" => {
                 let year: i32 = key.parse().map_err(|_| not_ours())?;
-                rc.editions().await?.iter().find(|e| e.year == year).cloned().map(|e| Node::Edition(Edition(e)))
+                rc.editions()
+                    .await?
+                    .iter()
+                    .find(|e| e.year == year)
+                    .cloned()
+                    .map(|e| Node::Edition(Edition(e)))
             }
-            "Indicator" => rc.indicators().await?.iter().find(|i| i.slug == key).cloned().map(|i| Node::Indicator(Indicator(i))),
+            "Indicator" => rc
+                .indicators()
+                .await?
+                .iter()
+                .find(|i| i.slug == key)
+                .cloned()
+                .map(|i| Node::Indicator(Indicator(i))),
             "Score" => {
                 let mut parts = key.splitn(3, ':');
-                let (Some(iso3), Some(year), Some(slug)) = (parts.next(), parts.next(), parts.next()) else {
+                let (Some(iso3), Some(year), Some(slug)) =
+                    (parts.next(), parts.next(), parts.next())
+                else {
                     return Err(not_ours());
                 };
                 let year: i32 = year.parse().map_err(|_| not_ours())?;
-                let country = repo::visibility::country_by_iso3(&rc.db, iso3, rc.visibility()).await?;
+                let country =
+                    repo::visibility::country_by_iso3(&rc.db, iso3, rc.visibility()).await?;
                 let edition = rc.editions().await?.iter().find(|e| e.year == year);
                 let indicator = rc.indicators().await?.iter().find(|i| i.slug == slug);
-                let (Some(country), Some(edition), Some(indicator)) = (country, edition, indicator) else {
+                let (Some(country), Some(edition), Some(indicator)) = (country, edition, indicator)
+                else {
                     return Ok(None);
                 };
                 let key = FiguresOf { country_id: country.id, edition_id: edition.id };
-                let figures = ctx.data_unchecked::<Loaders>().load_one(key).await?.unwrap_or_default();
+                let figures =
+                    ctx.data_unchecked::<Loaders>().load_one(key).await?.unwrap_or_default();
                 let figure = figures.into_iter().find(|f| f.indicator_id == indicator.id);
                 figure.map(|figure| Node::Score(Score::new(country, figure)))
             }
@@ -63,7 +85,9 @@ impl NodeQuery {
                 let found = repo::narratives::by_id(&rc.db, id).await?;
                 // visible only with its edition
                 match found {
-                    Some(n) if rc.edition_by_id(n.edition_id).await?.is_some() => Some(Node::Narrative(Narrative(n))),
+                    Some(n) if rc.edition_by_id(n.edition_id).await?.is_some() => {
+                        Some(Node::Narrative(Narrative(n)))
+                    }
                     _ => None,
                 }
             }

@@ -124,7 +124,8 @@ impl RankingQuery {
         let page = page(scores, &PageArgs { first, after, last, before })?;
         let ids: Vec<i32> = page.edges.iter().map(|e| e.node.country.id).collect();
         let wants = Wants::of(ctx, Some("country"));
-        prime(ctx.data_unchecked::<Loaders>(), &ids, &rc.default_editions(edition).await?, wants).await?;
+        prime(ctx.data_unchecked::<Loaders>(), &ids, &rc.default_editions(edition).await?, wants)
+            .await?;
         Ok(page)
     }
 
@@ -137,9 +138,12 @@ impl RankingQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "indicator slug, e.g. \"synthetic-drug-trade\"")] indicator: String,
-        #[graphql(desc = "the earlier edition; default: the published edition before `to`")] from: Option<i32>,
+        #[graphql(desc = "the earlier edition; default: the published edition before `to`")]
+        from: Option<i32>,
         #[graphql(desc = "the later edition; default: the latest published")] to: Option<i32>,
-        #[graphql(desc = "comparisons the change must pass, e.g. { gt: 0 }")] change: Option<FloatFilter>,
+        #[graphql(desc = "comparisons the change must pass, e.g. { gt: 0 }")] change: Option<
+            FloatFilter,
+        >,
         continent: Option<Continent>,
         region: Option<String>,
         #[graphql(desc = "default: CHANGE_DESC")] order_by: Option<ScoreChangeOrder>,
@@ -157,17 +161,30 @@ impl RankingQuery {
         })?;
         let comparisons = change.map(|c| c.parse("change")).transpose()?.unwrap_or_default();
         let area = parser.area(continent, region.as_deref()).await?;
-        let rows =
-            rankings::changes(&rc.db, indicator.id, from.id, to.id, &comparisons, &area, order_by.unwrap_or_default().into())
-                .await?;
+        let rows = rankings::changes(
+            &rc.db,
+            indicator.id,
+            from.id,
+            to.id,
+            &comparisons,
+            &area,
+            order_by.unwrap_or_default().into(),
+        )
+        .await?;
         let changes = rows
             .into_iter()
-            .map(|row| ScoreChange { row, indicator: indicator.clone(), from: from.clone(), to: to.clone() })
+            .map(|row| ScoreChange {
+                row,
+                indicator: indicator.clone(),
+                from: from.clone(),
+                to: to.clone(),
+            })
             .collect();
         let page = page(changes, &PageArgs { first, after, last, before })?;
         let ids: Vec<i32> = page.edges.iter().map(|e| e.node.row.country_id).collect();
         let wants = Wants { changes: false, ..Wants::of(ctx, Some("country")) };
-        prime(ctx.data_unchecked::<Loaders>(), &ids, &rc.default_editions(to).await?, wants).await?;
+        prime(ctx.data_unchecked::<Loaders>(), &ids, &rc.default_editions(to).await?, wants)
+            .await?;
         Ok(page)
     }
 }

@@ -46,7 +46,10 @@ impl Score {
 
     async fn edition(&self, ctx: &Context<'_>) -> Result<Edition> {
         let edition = request(ctx)?.edition_by_id(self.figure.edition_id).await?;
-        edition.cloned().map(Edition).ok_or_else(|| ApiError::NotFound("edition not visible".into()))
+        edition
+            .cloned()
+            .map(Edition)
+            .ok_or_else(|| ApiError::NotFound("edition not visible".into()))
     }
 
     async fn indicator(&self, ctx: &Context<'_>) -> Result<Indicator> {
@@ -80,7 +83,10 @@ impl Score {
         let changes = match &self.changes {
             Some(changes) => changes.clone(),
             None => {
-                let key = ChangesInto { country_id: self.figure.country_id, to_edition_id: self.figure.edition_id };
+                let key = ChangesInto {
+                    country_id: self.figure.country_id,
+                    to_edition_id: self.figure.edition_id,
+                };
                 ctx.data_unchecked::<Loaders>().load_one(key).await?.unwrap_or_default()
             }
         };

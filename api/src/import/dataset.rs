@@ -33,7 +33,9 @@ pub fn read(bytes: &[u8], catalog: &Catalog) -> Reading {
     let mut workbook = match Xlsx::new(Cursor::new(bytes)) {
         Ok(workbook) => workbook,
         Err(err) => {
-            reading.problems.push(Problem::in_file(format!("not a readable .xlsx workbook: {err}")));
+            reading
+                .problems
+                .push(Problem::in_file(format!("not a readable .xlsx workbook: {err}")));
             return reading;
         }
     };
@@ -71,14 +73,21 @@ struct Columns {
     indicators: Vec<(usize, String, indicator::Model)>,
 }
 
-fn read_sheet(sheet: &str, year: i32, range: &calamine::Range<Data>, catalog: &Catalog, out: &mut Reading) {
-    let problem = |row: Option<u32>, column: Option<&str>, value: Option<String>, reason: String| Problem {
-        sheet: Some(sheet.to_owned()),
-        row,
-        column: column.map(str::to_owned),
-        value,
-        reason,
-    };
+fn read_sheet(
+    sheet: &str,
+    year: i32,
+    range: &calamine::Range<Data>,
+    catalog: &Catalog,
+    out: &mut Reading,
+) {
+    let problem =
+        |row: Option<u32>, column: Option<&str>, value: Option<String>, reason: String| Problem {
+            sheet: Some(sheet.to_owned()),
+            row,
+            column: column.map(str::to_owned),
+            value,
+            reason,
+        };
     let first_row = range.start().map_or(0, |(r, _)| r) + 1;
     let mut rows = range.rows();
     let Some(header) = rows.next() else {
@@ -88,14 +97,17 @@ fn read_sheet(sheet: &str, year: i32, range: &calamine::Range<Data>, catalog: &C
     let (columns, complete) = match read_header(year, header, catalog, first_row) {
         Ok(found) => found,
         Err(problems) => {
-            out.problems.extend(problems.into_iter().map(|p| Problem { sheet: Some(sheet.into()), ..p }));
+            out.problems
+                .extend(problems.into_iter().map(|p| Problem { sheet: Some(sheet.into()), ..p }));
             return;
         }
     };
     let missing: Vec<Problem> = complete
         .iter()
         .map(|name| {
-            let reason = format!("the column of the indicator {name:?} is missing: the {year} edition assesses it");
+            let reason = format!(
+                "the column of the indicator {name:?} is missing: the {year} edition assesses it"
+            );
             problem(Some(first_row), Some(name), None, reason)
         })
         .collect();
@@ -155,7 +167,12 @@ fn read_sheet(sheet: &str, year: i32, range: &calamine::Range<Data>, catalog: &C
         }
         let region = text(columns.region).trim().to_owned();
         if region.is_empty() {
-            out.problems.push(problem(Some(row), Some("Region"), None, "the region is empty".into()));
+            out.problems.push(problem(
+                Some(row),
+                Some("Region"),
+                None,
+                "the region is empty".into(),
+            ));
         }
 
         let mut scores = Vec::new();
@@ -165,7 +182,12 @@ fn read_sheet(sheet: &str, year: i32, range: &calamine::Range<Data>, catalog: &C
             let value = match cell_decimal(cell) {
                 Ok(value) => value,
                 Err(reason) => {
-                    out.problems.push(problem(Some(row), Some(header), Some(cell_text(cell)), reason));
+                    out.problems.push(problem(
+                        Some(row),
+                        Some(header),
+                        Some(cell_text(cell)),
+                        reason,
+                    ));
                     continue;
                 }
             };
@@ -175,16 +197,20 @@ fn read_sheet(sheet: &str, year: i32, range: &calamine::Range<Data>, catalog: &C
             }
             match HalfStep::parse(value) {
                 Ok(score) => scores.push((indicator.id, score)),
-                Err(err) => {
-                    out.problems.push(problem(Some(row), Some(header), Some(value.normalize().to_string()), err.to_string()))
-                }
+                Err(err) => out.problems.push(problem(
+                    Some(row),
+                    Some(header),
+                    Some(value.normalize().to_string()),
+                    err.to_string(),
+                )),
             }
         }
         if out.problems.len() > before {
             continue;
         }
         if can_check_composites {
-            let entered: HashMap<i32, Exact> = scores.iter().map(|(id, s)| (*id, s.exact())).collect();
+            let entered: HashMap<i32, Exact> =
+                scores.iter().map(|(id, s)| (*id, s.exact())).collect();
             let computed = evaluate(&set, &entered);
             for (header, indicator_id, value) in published {
                 out.composites_checked += 1;
@@ -218,7 +244,8 @@ fn read_header(
     catalog: &Catalog,
     row: u32,
 ) -> Result<(Columns, Vec<String>), Vec<Problem>> {
-    let by_slug: HashMap<&str, &indicator::Model> = catalog.indicators.iter().map(|i| (i.slug.as_str(), i)).collect();
+    let by_slug: HashMap<&str, &indicator::Model> =
+        catalog.indicators.iter().map(|i| (i.slug.as_str(), i)).collect();
     let mut problems = Vec::new();
     let mut place = HashMap::new();
     let mut indicators = Vec::new();
@@ -249,7 +276,8 @@ fn read_header(
                 taken_slugs.insert(slug.clone());
                 indicators.push((index, text, (*indicator).clone()))
             }
-            None => problems.push(column_problem("unknown column: not an indicator of the Index".into())),
+            None => problems
+                .push(column_problem("unknown column: not an indicator of the Index".into())),
         }
     }
     for needed in ["country", "continent", "region"] {
@@ -269,7 +297,12 @@ fn read_header(
         .filter(|def| def.since <= year && !taken_slugs.contains(&slugify(def.name)))
         .map(|def| def.name.to_owned())
         .collect();
-    let columns = Columns { country: place["country"], continent: place["continent"], region: place["region"], indicators };
+    let columns = Columns {
+        country: place["country"],
+        continent: place["continent"],
+        region: place["region"],
+        indicators,
+    };
     Ok((columns, missing))
 }
 

@@ -42,7 +42,11 @@ use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
 /// editions and rebuilds the derived figures in one transaction. With any problem, or in a
 /// dry run, nothing is written.
 #[tracing::instrument(skip(db, bytes), fields(bytes = bytes.len()))]
-pub async fn import_dataset(db: &DatabaseConnection, bytes: &[u8], dry_run: bool) -> Result<ImportReport, DbErr> {
+pub async fn import_dataset(
+    db: &DatabaseConnection,
+    bytes: &[u8],
+    dry_run: bool,
+) -> Result<ImportReport, DbErr> {
     let catalog = dataset::Catalog {
         indicators: repo::catalog::indicators(db).await?,
         aliases: repo::catalog::alias_index(db).await?,
@@ -87,7 +91,8 @@ pub async fn load_sample_if_empty(db: &DatabaseConnection) -> Result<bool, DbErr
         repo::dataset::replace_published_edition(&txn, &edition).await?;
     }
     repo::figures::recompute(&txn).await?;
-    let mut groups: std::collections::BTreeMap<(i32, String), Vec<sample::SampleNarrative>> = Default::default();
+    let mut groups: std::collections::BTreeMap<(i32, String), Vec<sample::SampleNarrative>> =
+        Default::default();
     for n in sample::narratives() {
         groups.entry((n.year, n.iso3.clone())).or_default().push(n);
     }

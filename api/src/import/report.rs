@@ -68,7 +68,11 @@ impl ImportReport {
 impl fmt::Display for ImportReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let years: Vec<String> = self.editions.iter().map(i32::to_string).collect();
-        writeln!(f, "editions:   {}", if years.is_empty() { "none".into() } else { years.join(", ") })?;
+        writeln!(
+            f,
+            "editions:   {}",
+            if years.is_empty() { "none".into() } else { years.join(", ") }
+        )?;
         writeln!(f, "countries:  {} country rows", self.countries)?;
         let verb = if self.dry_run { "to write" } else { "written" };
         writeln!(f, "scores:     {} {verb}", self.scores_written)?;

@@ -35,7 +35,8 @@ pub fn editions(countries: &[country::Model], indicators: &[indicator::Model]) -
             panic!("sample line {line:?} has not 6 fields");
         };
         let year: i32 = year.parse().expect("sample year");
-        let value = HalfStep::parse(Decimal::from_str(value).expect("sample value")).expect("sample score");
+        let value =
+            HalfStep::parse(Decimal::from_str(value).expect("sample value")).expect("sample score");
         let row = rows.entry((year, iso3.to_owned())).or_insert_with(|| CountryRow {
             country_id: country_id(iso3).expect("sample country is seeded"),
             continent: Continent::from_name(continent).expect("sample continent"),
@@ -54,7 +55,11 @@ pub fn editions(countries: &[country::Model], indicators: &[indicator::Model]) -
                 .filter(|def| def.since <= year)
                 .filter_map(|def| indicator_id(&migration::reference::slugify(def.name)))
                 .collect(),
-            rows: rows.iter().filter(|((y, _), _)| *y == year).map(|(_, row)| row.clone()).collect(),
+            rows: rows
+                .iter()
+                .filter(|((y, _), _)| *y == year)
+                .map(|(_, row)| row.clone())
+                .collect(),
         })
         .collect()
 }

@@ -107,7 +107,8 @@ fn exact_values(edition: &EditionInput) -> HashMap<(i32, i32), Exact> {
 /// Published values of one edition with their ranks: global, within the continent and within
 /// the region, each on the 2-decimal value.
 fn ranked_rows(edition: &EditionInput, values: &HashMap<(i32, i32), Exact>) -> Vec<FigureRow> {
-    let members: HashMap<i32, &Member> = edition.members.iter().map(|m| (m.country_id, m)).collect();
+    let members: HashMap<i32, &Member> =
+        edition.members.iter().map(|m| (m.country_id, m)).collect();
     let mut by_indicator: BTreeMap<i32, Vec<(i32, Decimal)>> = BTreeMap::new();
     for (&(country_id, indicator_id), value) in values {
         by_indicator.entry(indicator_id).or_default().push((country_id, round_half_up(*value)));
@@ -157,7 +158,13 @@ mod tests {
     const OLD: i32 = 10;
     const NEW: i32 = 11;
 
-    fn edition(id: i32, year: i32, published: bool, with_new: bool, scores: &[(i32, i32, i128)]) -> EditionInput {
+    fn edition(
+        id: i32,
+        year: i32,
+        published: bool,
+        with_new: bool,
+        scores: &[(i32, i32, i128)],
+    ) -> EditionInput {
         let mut indicators = vec![
             Node { id: MARKETS, parent: None, is_composite: true },
             Node { id: OLD, parent: Some(MARKETS), is_composite: false },
@@ -175,7 +182,11 @@ mod tests {
             year,
             published,
             indicators,
-            members: vec![member(1, "ASIA", "A1"), member(2, "ASIA", "A2"), member(3, "EUROPE", "E1")],
+            members: vec![
+                member(1, "ASIA", "A1"),
+                member(2, "ASIA", "A2"),
+                member(3, "EUROPE", "E1"),
+            ],
             entered: scores.iter().map(|&(c, i, twice)| ((c, i), Exact::new(twice, 2))).collect(),
         }
     }
@@ -190,7 +201,13 @@ mod tests {
     fn sample() -> Vec<EditionInput> {
         vec![
             edition(21, 2021, true, false, &[(1, OLD, 8), (2, OLD, 10), (3, OLD, 10)]),
-            edition(23, 2023, true, true, &[(1, OLD, 9), (1, NEW, 6), (2, OLD, 10), (2, NEW, 7), (3, OLD, 12), (3, NEW, 5)]),
+            edition(
+                23,
+                2023,
+                true,
+                true,
+                &[(1, OLD, 9), (1, NEW, 6), (2, OLD, 10), (2, NEW, 7), (3, OLD, 12), (3, NEW, 5)],
+            ),
         ]
     }
 

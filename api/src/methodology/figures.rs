@@ -28,7 +28,8 @@ pub fn evaluate(set: &[Node], entered: &HashMap<i32, Exact>) -> HashMap<i32, Exa
         if children.is_empty() {
             continue;
         }
-        let known: Option<Vec<Exact>> = children.iter().map(|c| values.get(&c.id).copied()).collect();
+        let known: Option<Vec<Exact>> =
+            children.iter().map(|c| values.get(&c.id).copied()).collect();
         if let Some(known) = known {
             let sum: Exact = known.iter().sum();
             values.insert(composite.id, sum / Exact::from_integer(known.len() as i128));
@@ -78,10 +79,26 @@ mod tests {
     #[test]
     fn kazakhstan_2023_criminality_comes_from_unrounded_means() {
         let markets = [
-            dec!(6), dec!(4.5), dec!(3.5), dec!(3), dec!(4), dec!(4), dec!(2), dec!(5),
-            dec!(5.5), dec!(6.5), dec!(2.5), dec!(5), dec!(6), dec!(2.5), dec!(5),
+            dec!(6),
+            dec!(4.5),
+            dec!(3.5),
+            dec!(3),
+            dec!(4),
+            dec!(4),
+            dec!(2),
+            dec!(5),
+            dec!(5.5),
+            dec!(6.5),
+            dec!(2.5),
+            dec!(5),
+            dec!(6),
+            dec!(2.5),
+            dec!(5),
         ];
-        let values = evaluate(&tree(15, 5), &entered(&markets, &[dec!(4), dec!(5.5), dec!(6), dec!(3.5), dec!(4)]));
+        let values = evaluate(
+            &tree(15, 5),
+            &entered(&markets, &[dec!(4), dec!(5.5), dec!(6), dec!(3.5), dec!(4)]),
+        );
         assert_eq!(values[&MARKETS], Exact::new(65, 15));
         assert_eq!(round_half_up(values[&MARKETS]), dec!(4.33));
         assert_eq!(round_half_up(values[&ACTORS]), dec!(4.60));
@@ -96,7 +113,8 @@ mod tests {
     fn a_composite_change_compares_each_editions_own_indicator_set() {
         let set21 = tree(10, 4);
         let set23 = tree(15, 5);
-        let markets21 = [dec!(4.5); 8].iter().chain(&[dec!(4), dec!(4)]).copied().collect::<Vec<_>>();
+        let markets21 =
+            [dec!(4.5); 8].iter().chain(&[dec!(4), dec!(4)]).copied().collect::<Vec<_>>();
         let mut markets23 = vec![dec!(4.5); 14];
         markets23.push(dec!(6.5)); // 14 × 4.5 + 6.5 = 69.5
         let v21 = evaluate(&set21, &entered(&markets21, &[dec!(6); 4]));
@@ -109,8 +127,12 @@ mod tests {
     /// Kazakhstan criminal actors: 4.60 − 4.375 = 0.225, published as +0.23 (floats say 0.22).
     #[test]
     fn the_actors_change_of_kazakhstan_rounds_half_up() {
-        let v21 = evaluate(&tree(1, 4), &entered(&[dec!(5)], &[dec!(4), dec!(5), dec!(5.5), dec!(3)]));
-        let v23 = evaluate(&tree(1, 5), &entered(&[dec!(5)], &[dec!(4), dec!(5.5), dec!(6), dec!(3.5), dec!(4)]));
+        let v21 =
+            evaluate(&tree(1, 4), &entered(&[dec!(5)], &[dec!(4), dec!(5), dec!(5.5), dec!(3)]));
+        let v23 = evaluate(
+            &tree(1, 5),
+            &entered(&[dec!(5)], &[dec!(4), dec!(5.5), dec!(6), dec!(3.5), dec!(4)]),
+        );
         assert_eq!(v21[&ACTORS], Exact::new(4375, 1000));
         assert_eq!(round_half_up(v21[&ACTORS]), dec!(4.38));
         assert_eq!(round_half_up(v23[&ACTORS] - v21[&ACTORS]), dec!(0.23));

@@ -1,6 +1,9 @@
 //! The audit log: appended to by every mutation, read newest first.
 use entity::audit_entry;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set,
+};
 
 /// One entry to append.
 #[derive(Debug, Clone)]
@@ -36,7 +39,11 @@ pub async fn record<C: ConnectionTrait>(db: &C, entry: NewEntry) -> Result<(), D
 }
 
 /// Up to `limit` entries older than `before` (an entry id), newest first.
-pub async fn page<C: ConnectionTrait>(db: &C, before: Option<i64>, limit: u64) -> Result<Vec<audit_entry::Model>, DbErr> {
+pub async fn page<C: ConnectionTrait>(
+    db: &C,
+    before: Option<i64>,
+    limit: u64,
+) -> Result<Vec<audit_entry::Model>, DbErr> {
     let mut query = audit_entry::Entity::find().order_by_desc(audit_entry::Column::Id).limit(limit);
     if let Some(before) = before {
         query = query.filter(audit_entry::Column::Id.lt(before));

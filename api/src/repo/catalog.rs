@@ -1,7 +1,10 @@
 //! Reads of the reference tables: editions, indicators, countries and memberships.
 use super::Visibility;
 use entity::{country, country_alias, country_edition, edition, edition_indicator, indicator};
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    QueryTrait,
+};
 use std::collections::HashMap;
 
 fn visible(vis: Visibility) -> sea_orm::Condition {
@@ -13,7 +16,10 @@ fn visible(vis: Visibility) -> sea_orm::Condition {
 }
 
 /// Editions the caller may see, oldest first.
-pub async fn editions<C: ConnectionTrait>(db: &C, vis: Visibility) -> Result<Vec<edition::Model>, DbErr> {
+pub async fn editions<C: ConnectionTrait>(
+    db: &C,
+    vis: Visibility,
+) -> Result<Vec<edition::Model>, DbErr> {
     edition::Entity::find().filter(visible(vis)).order_by_asc(edition::Column::Year).all(db).await
 }
 
@@ -22,7 +28,11 @@ pub async fn edition_by_year<C: ConnectionTrait>(
     year: i32,
     vis: Visibility,
 ) -> Result<Option<edition::Model>, DbErr> {
-    edition::Entity::find().filter(visible(vis)).filter(edition::Column::Year.eq(year)).one(db).await
+    edition::Entity::find()
+        .filter(visible(vis))
+        .filter(edition::Column::Year.eq(year))
+        .one(db)
+        .await
 }
 
 /// The latest published edition: the default of every `edition` argument.
@@ -40,7 +50,10 @@ pub async fn indicators<C: ConnectionTrait>(db: &C) -> Result<Vec<indicator::Mod
 }
 
 /// Indicator ids of each of the given editions' sets.
-pub async fn edition_sets<C: ConnectionTrait>(db: &C, edition_ids: &[i32]) -> Result<Vec<(i32, i32)>, DbErr> {
+pub async fn edition_sets<C: ConnectionTrait>(
+    db: &C,
+    edition_ids: &[i32],
+) -> Result<Vec<(i32, i32)>, DbErr> {
     edition_indicator::Entity::find()
         .select_only()
         .column(edition_indicator::Column::EditionId)
@@ -51,16 +64,25 @@ pub async fn edition_sets<C: ConnectionTrait>(db: &C, edition_ids: &[i32]) -> Re
         .await
 }
 
-pub async fn country_by_iso3<C: ConnectionTrait>(db: &C, iso3: &str) -> Result<Option<country::Model>, DbErr> {
+pub async fn country_by_iso3<C: ConnectionTrait>(
+    db: &C,
+    iso3: &str,
+) -> Result<Option<country::Model>, DbErr> {
     country::Entity::find().filter(country::Column::Iso3.eq(iso3)).one(db).await
 }
 
-pub async fn countries_by_ids<C: ConnectionTrait>(db: &C, ids: &[i32]) -> Result<Vec<country::Model>, DbErr> {
+pub async fn countries_by_ids<C: ConnectionTrait>(
+    db: &C,
+    ids: &[i32],
+) -> Result<Vec<country::Model>, DbErr> {
     country::Entity::find().filter(country::Column::Id.is_in(ids.iter().copied())).all(db).await
 }
 
 /// Countries covered by an edition, by name; every known country when `edition_id` is `None`.
-pub async fn countries<C: ConnectionTrait>(db: &C, edition_id: Option<i32>) -> Result<Vec<country::Model>, DbErr> {
+pub async fn countries<C: ConnectionTrait>(
+    db: &C,
+    edition_id: Option<i32>,
+) -> Result<Vec<country::Model>, DbErr> {
     let mut query = country::Entity::find().order_by_asc(country::Column::Name);
     if let Some(edition_id) = edition_id {
         let members = country_edition::Entity::find()
@@ -107,11 +129,18 @@ pub async fn regions<C: ConnectionTrait>(db: &C, edition_id: i32) -> Result<Vec<
 }
 
 /// The countries covered by any of the given editions, for suggestions when a code is unknown.
-pub async fn countries_in<C: ConnectionTrait>(db: &C, edition_ids: &[i32]) -> Result<Vec<country::Model>, DbErr> {
+pub async fn countries_in<C: ConnectionTrait>(
+    db: &C,
+    edition_ids: &[i32],
+) -> Result<Vec<country::Model>, DbErr> {
     let members = country_edition::Entity::find()
         .select_only()
         .column(country_edition::Column::CountryId)
         .filter(country_edition::Column::EditionId.is_in(edition_ids.iter().copied()))
         .into_query();
-    country::Entity::find().filter(country::Column::Id.in_subquery(members)).order_by_asc(country::Column::Iso3).all(db).await
+    country::Entity::find()
+        .filter(country::Column::Id.in_subquery(members))
+        .order_by_asc(country::Column::Iso3)
+        .all(db)
+        .await
 }

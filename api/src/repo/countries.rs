@@ -3,13 +3,25 @@
 use entity::{country, country_alias};
 use migration::reference::alias_key;
 use sea_orm::sea_query::OnConflict;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 
 #[tracing::instrument(skip(db))]
-pub async fn insert<C: ConnectionTrait>(db: &C, iso3: &str, name: &str, slug: &str) -> Result<country::Model, DbErr> {
-    country::ActiveModel { iso3: Set(iso3.to_owned()), name: Set(name.to_owned()), slug: Set(slug.to_owned()), ..Default::default() }
-        .insert(db)
-        .await
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    iso3: &str,
+    name: &str,
+    slug: &str,
+) -> Result<country::Model, DbErr> {
+    country::ActiveModel {
+        iso3: Set(iso3.to_owned()),
+        name: Set(name.to_owned()),
+        slug: Set(slug.to_owned()),
+        ..Default::default()
+    }
+    .insert(db)
+    .await
 }
 
 /// Gives a country a new name; its slug stays, so that links to it keep working.
@@ -23,7 +35,10 @@ pub async fn rename<C: ConnectionTrait>(db: &C, country_id: i32, name: &str) -> 
         .map(|_| ())
 }
 
-pub async fn by_slug<C: ConnectionTrait>(db: &C, slug: &str) -> Result<Option<country::Model>, DbErr> {
+pub async fn by_slug<C: ConnectionTrait>(
+    db: &C,
+    slug: &str,
+) -> Result<Option<country::Model>, DbErr> {
     country::Entity::find().filter(country::Column::Slug.eq(slug)).one(db).await
 }
 
@@ -35,7 +50,11 @@ pub async fn alias_owner<C: ConnectionTrait>(db: &C, spelling: &str) -> Result<O
 
 /// Records a spelling of a country's name; a spelling it already has is kept as it was.
 #[tracing::instrument(skip(db))]
-pub async fn add_alias<C: ConnectionTrait>(db: &C, country_id: i32, spelling: &str) -> Result<(), DbErr> {
+pub async fn add_alias<C: ConnectionTrait>(
+    db: &C,
+    country_id: i32,
+    spelling: &str,
+) -> Result<(), DbErr> {
     country_alias::Entity::insert(country_alias::ActiveModel {
         alias_key: Set(alias_key(spelling)),
         alias: Set(spelling.to_owned()),

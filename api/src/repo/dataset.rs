@@ -8,7 +8,10 @@ use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set
 /// Stores `data` as the complete content of its edition, creating the edition as published
 /// if it is new. Writing the same data twice leaves the database as it was.
 #[tracing::instrument(skip(db, data), fields(year = data.year))]
-pub async fn replace_published_edition<C: ConnectionTrait>(db: &C, data: &EditionData) -> Result<i32, DbErr> {
+pub async fn replace_published_edition<C: ConnectionTrait>(
+    db: &C,
+    data: &EditionData,
+) -> Result<i32, DbErr> {
     edition::Entity::insert(edition::ActiveModel {
         year: Set(data.year),
         title: Set(data.title.clone()),
@@ -37,16 +40,23 @@ pub async fn replace_published_edition<C: ConnectionTrait>(db: &C, data: &Editio
     score::Entity::delete_many().filter(score::Column::EditionId.eq(edition.id)).exec(db).await?;
     country_edition::Entity::delete_many()
         .filter(country_edition::Column::EditionId.eq(edition.id))
-        .filter(country_edition::Column::CountryId.is_not_in(data.rows.iter().map(|r| r.country_id)))
+        .filter(
+            country_edition::Column::CountryId.is_not_in(data.rows.iter().map(|r| r.country_id)),
+        )
         .exec(db)
         .await?;
     edition_indicator::Entity::delete_many()
         .filter(edition_indicator::Column::EditionId.eq(edition.id))
-        .filter(edition_indicator::Column::IndicatorId.is_not_in(data.indicator_ids.iter().copied()))
+        .filter(
+            edition_indicator::Column::IndicatorId.is_not_in(data.indicator_ids.iter().copied()),
+        )
         .exec(db)
         .await?;
     edition_indicator::Entity::insert_many(data.indicator_ids.iter().map(|&indicator_id| {
-        edition_indicator::ActiveModel { edition_id: Set(edition.id), indicator_id: Set(indicator_id) }
+        edition_indicator::ActiveModel {
+            edition_id: Set(edition.id),
+            indicator_id: Set(indicator_id),
+        }
     }))
     .on_conflict(OnConflict::new().do_nothing().to_owned())
     .do_nothing()
@@ -54,16 +64,21 @@ pub async fn replace_published_edition<C: ConnectionTrait>(db: &C, data: &Editio
     .await?;
 
     if !data.rows.is_empty() {
-        country_edition::Entity::insert_many(data.rows.iter().map(|row| country_edition::ActiveModel {
-            edition_id: Set(edition.id),
-            country_id: Set(row.country_id),
-            continent: Set(row.continent.as_db().to_owned()),
-            region: Set(row.region.clone()),
+        country_edition::Entity::insert_many(data.rows.iter().map(|row| {
+            country_edition::ActiveModel {
+                edition_id: Set(edition.id),
+                country_id: Set(row.country_id),
+                continent: Set(row.continent.as_db().to_owned()),
+                region: Set(row.region.clone()),
+            }
         }))
         .on_conflict(
-            OnConflict::columns([country_edition::Column::EditionId, country_edition::Column::CountryId])
-                .update_columns([country_edition::Column::Continent, country_edition::Column::Region])
-                .to_owned(),
+            OnConflict::columns([
+                country_edition::Column::EditionId,
+                country_edition::Column::CountryId,
+            ])
+            .update_columns([country_edition::Column::Continent, country_edition::Column::Region])
+            .to_owned(),
         )
         .exec_without_returning(db)
         .await?;

@@ -4,8 +4,8 @@ use entity::{country_edition, edition, edition_indicator, narrative, score};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait, QueryFilter, Set,
-    Statement,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
+    QueryFilter, Set, Statement,
 };
 
 /// Serialises writers of entered data: each of them rebuilds the derived figures, which two
@@ -16,7 +16,11 @@ pub async fn lock_for_writing<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
 }
 
 #[tracing::instrument(skip(db))]
-pub async fn insert_draft<C: ConnectionTrait>(db: &C, year: i32, title: &str) -> Result<edition::Model, DbErr> {
+pub async fn insert_draft<C: ConnectionTrait>(
+    db: &C,
+    year: i32,
+    title: &str,
+) -> Result<edition::Model, DbErr> {
     edition::ActiveModel {
         year: Set(year),
         title: Set(title.to_owned()),
@@ -30,15 +34,20 @@ pub async fn insert_draft<C: ConnectionTrait>(db: &C, year: i32, title: &str) ->
 
 /// Adds indicators to an edition's set; those already in it stay.
 #[tracing::instrument(skip(db, indicator_ids), fields(count = indicator_ids.len()))]
-pub async fn add_to_set<C: ConnectionTrait>(db: &C, edition_id: i32, indicator_ids: &[i32]) -> Result<(), DbErr> {
+pub async fn add_to_set<C: ConnectionTrait>(
+    db: &C,
+    edition_id: i32,
+    indicator_ids: &[i32],
+) -> Result<(), DbErr> {
     if indicator_ids.is_empty() {
         return Ok(());
     }
-    edition_indicator::Entity::insert_many(
-        indicator_ids
-            .iter()
-            .map(|&indicator_id| edition_indicator::ActiveModel { edition_id: Set(edition_id), indicator_id: Set(indicator_id) }),
-    )
+    edition_indicator::Entity::insert_many(indicator_ids.iter().map(|&indicator_id| {
+        edition_indicator::ActiveModel {
+            edition_id: Set(edition_id),
+            indicator_id: Set(indicator_id),
+        }
+    }))
     .on_conflict(OnConflict::new().do_nothing().to_owned())
     .do_nothing()
     .exec_without_returning(db)
@@ -63,7 +72,11 @@ pub async fn copy_members<C: ConnectionTrait>(db: &C, from: i32, to: i32) -> Res
 
 /// Publishes an edition now, or takes it back to a draft.
 #[tracing::instrument(skip(db))]
-pub async fn set_published<C: ConnectionTrait>(db: &C, edition_id: i32, published: bool) -> Result<(), DbErr> {
+pub async fn set_published<C: ConnectionTrait>(
+    db: &C,
+    edition_id: i32,
+    published: bool,
+) -> Result<(), DbErr> {
     let (status, published_at) = if published {
         (edition::PUBLISHED, Expr::cust("now()"))
     } else {
@@ -85,12 +98,21 @@ pub async fn delete<C: ConnectionTrait>(db: &C, edition_id: i32) -> Result<(), D
     edition::Entity::delete_by_id(edition_id).exec(db).await.map(|_| ())
 }
 
-pub async fn members<C: ConnectionTrait>(db: &C, edition_id: i32) -> Result<Vec<country_edition::Model>, DbErr> {
-    country_edition::Entity::find().filter(country_edition::Column::EditionId.eq(edition_id)).all(db).await
+pub async fn members<C: ConnectionTrait>(
+    db: &C,
+    edition_id: i32,
+) -> Result<Vec<country_edition::Model>, DbErr> {
+    country_edition::Entity::find()
+        .filter(country_edition::Column::EditionId.eq(edition_id))
+        .all(db)
+        .await
 }
 
 /// Entered scores of an edition.
-pub async fn scores<C: ConnectionTrait>(db: &C, edition_id: i32) -> Result<Vec<score::Model>, DbErr> {
+pub async fn scores<C: ConnectionTrait>(
+    db: &C,
+    edition_id: i32,
+) -> Result<Vec<score::Model>, DbErr> {
     score::Entity::find().filter(score::Column::EditionId.eq(edition_id)).all(db).await
 }
 
@@ -101,20 +123,30 @@ pub async fn narrative_count<C: ConnectionTrait>(db: &C, edition_id: i32) -> Res
 /// Writes entered scores `(country id, indicator id, value)`, replacing earlier values of the
 /// same (country, indicator). Each key may appear once.
 #[tracing::instrument(skip(db, rows), fields(count = rows.len()))]
-pub async fn upsert_scores<C: ConnectionTrait>(db: &C, edition_id: i32, rows: &[(i32, i32, Decimal)]) -> Result<(), DbErr> {
+pub async fn upsert_scores<C: ConnectionTrait>(
+    db: &C,
+    edition_id: i32,
+    rows: &[(i32, i32, Decimal)],
+) -> Result<(), DbErr> {
     // 5 columns × 10,000 rows stays under Postgres' 65,535 bind parameters
     for chunk in rows.chunks(10_000) {
-        score::Entity::insert_many(chunk.iter().map(|&(country_id, indicator_id, value)| score::ActiveModel {
-            edition_id: Set(edition_id),
-            country_id: Set(country_id),
-            indicator_id: Set(indicator_id),
-            is_composite: Set(false),
-            value: Set(value),
+        score::Entity::insert_many(chunk.iter().map(|&(country_id, indicator_id, value)| {
+            score::ActiveModel {
+                edition_id: Set(edition_id),
+                country_id: Set(country_id),
+                indicator_id: Set(indicator_id),
+                is_composite: Set(false),
+                value: Set(value),
+            }
         }))
         .on_conflict(
-            OnConflict::columns([score::Column::EditionId, score::Column::CountryId, score::Column::IndicatorId])
-                .update_column(score::Column::Value)
-                .to_owned(),
+            OnConflict::columns([
+                score::Column::EditionId,
+                score::Column::CountryId,
+                score::Column::IndicatorId,
+            ])
+            .update_column(score::Column::Value)
+            .to_owned(),
         )
         .exec_without_returning(db)
         .await?;
@@ -138,9 +170,12 @@ pub async fn upsert_member<C: ConnectionTrait>(
         region: Set(region.to_owned()),
     })
     .on_conflict(
-        OnConflict::columns([country_edition::Column::EditionId, country_edition::Column::CountryId])
-            .update_columns([country_edition::Column::Continent, country_edition::Column::Region])
-            .to_owned(),
+        OnConflict::columns([
+            country_edition::Column::EditionId,
+            country_edition::Column::CountryId,
+        ])
+        .update_columns([country_edition::Column::Continent, country_edition::Column::Region])
+        .to_owned(),
     )
     .exec_without_returning(db)
     .await

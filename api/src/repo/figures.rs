@@ -1,10 +1,13 @@
 //! Derived figures: recomputed and stored whenever entered scores change, read by index.
 use crate::methodology::{self, EditionInput, HalfStep, Member, Node};
-use entity::{country_edition, edition, edition_indicator, figure, figure_change, indicator, score};
+use entity::{
+    country_edition, edition, edition_indicator, figure, figure_change, indicator, score,
+};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::ArrayType;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QuerySelect, Statement, Value,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QuerySelect,
+    Statement, Value,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -124,12 +127,17 @@ async fn load_inputs<C: ConnectionTrait>(db: &C) -> Result<Vec<EditionInput>, Db
     }
     for m in members {
         if let Some(input) = inputs.get_mut(&m.edition_id) {
-            input.members.push(Member { country_id: m.country_id, continent: m.continent, region: m.region });
+            input.members.push(Member {
+                country_id: m.country_id,
+                continent: m.continent,
+                region: m.region,
+            });
         }
     }
     for s in scores {
         // the table's constraint admits only half steps from 1 to 10
-        let value = HalfStep::parse(s.value).map_err(|e| DbErr::Custom(format!("stored score: {e}")))?;
+        let value =
+            HalfStep::parse(s.value).map_err(|e| DbErr::Custom(format!("stored score: {e}")))?;
         if let Some(input) = inputs.get_mut(&s.edition_id) {
             input.entered.insert((s.country_id, s.indicator_id), value.exact());
         }

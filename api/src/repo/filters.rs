@@ -76,12 +76,22 @@ pub fn condition(filter: &CountryFilter, edition_id: i32) -> Condition {
         Condition::all().add(country::Column::Id.in_subquery(members))
     };
     match filter {
-        CountryFilter::All(parts) => parts.iter().fold(Condition::all(), |c, p| c.add(condition(p, edition_id))),
-        CountryFilter::Any(parts) => parts.iter().fold(Condition::any(), |c, p| c.add(condition(p, edition_id))),
+        CountryFilter::All(parts) => {
+            parts.iter().fold(Condition::all(), |c, p| c.add(condition(p, edition_id)))
+        }
+        CountryFilter::Any(parts) => {
+            parts.iter().fold(Condition::any(), |c, p| c.add(condition(p, edition_id)))
+        }
         CountryFilter::Not(inner) => condition(inner, edition_id).not(),
-        CountryFilter::Continent(continent) => member_where(country_edition::Column::Continent.eq(*continent)),
-        CountryFilter::Region(region) => member_where(country_edition::Column::Region.eq(region.as_str())),
-        CountryFilter::Iso3(codes) => Condition::all().add(country::Column::Iso3.is_in(codes.iter().map(String::as_str))),
+        CountryFilter::Continent(continent) => {
+            member_where(country_edition::Column::Continent.eq(*continent))
+        }
+        CountryFilter::Region(region) => {
+            member_where(country_edition::Column::Region.eq(region.as_str()))
+        }
+        CountryFilter::Iso3(codes) => {
+            Condition::all().add(country::Column::Iso3.is_in(codes.iter().map(String::as_str)))
+        }
         CountryFilter::Score(score) => {
             let mut figures = figure::Entity::find()
                 .select_only()
@@ -94,7 +104,8 @@ pub fn condition(filter: &CountryFilter, edition_id: i32) -> Condition {
             for (cmp, rank) in &score.rank {
                 figures = figures.filter(cmp.apply(figure::Column::Rank, *rank));
             }
-            let mut cond = Condition::all().add(country::Column::Id.in_subquery(figures.into_query()));
+            let mut cond =
+                Condition::all().add(country::Column::Id.in_subquery(figures.into_query()));
             if let (false, Some(since)) = (score.change.is_empty(), score.since_edition_id) {
                 let mut changes = figure_change::Entity::find()
                     .select_only()

@@ -2,7 +2,9 @@
 //! that the tree keeps its presentation order.
 use entity::indicator;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
 
 /// A raw indicator to add under a composite.
 #[derive(Debug, Clone)]
@@ -14,7 +16,10 @@ pub struct NewIndicator {
 }
 
 #[tracing::instrument(skip(db, new), fields(slug = %new.slug))]
-pub async fn insert<C: ConnectionTrait>(db: &C, new: NewIndicator) -> Result<indicator::Model, DbErr> {
+pub async fn insert<C: ConnectionTrait>(
+    db: &C,
+    new: NewIndicator,
+) -> Result<indicator::Model, DbErr> {
     let tree = super::catalog::indicators(db).await?;
     let mut subtree = vec![new.parent.id];
     let mut last = new.parent.position;

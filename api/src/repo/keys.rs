@@ -1,11 +1,17 @@
 //! API keys: stored by the digest of their secret, revoked rather than deleted.
 use entity::api_key;
 use sea_orm::sea_query::Expr;
-use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    Set,
+};
 
 /// The key whose secret has this digest, unless it was revoked.
 #[tracing::instrument(skip_all)]
-pub async fn active_by_digest<C: ConnectionTrait>(db: &C, digest: &str) -> Result<Option<api_key::Model>, DbErr> {
+pub async fn active_by_digest<C: ConnectionTrait>(
+    db: &C,
+    digest: &str,
+) -> Result<Option<api_key::Model>, DbErr> {
     api_key::Entity::find()
         .filter(api_key::Column::SecretSha256.eq(digest))
         .filter(api_key::Column::RevokedAt.is_null())
@@ -13,7 +19,10 @@ pub async fn active_by_digest<C: ConnectionTrait>(db: &C, digest: &str) -> Resul
         .await
 }
 
-pub async fn by_name<C: ConnectionTrait>(db: &C, name: &str) -> Result<Option<api_key::Model>, DbErr> {
+pub async fn by_name<C: ConnectionTrait>(
+    db: &C,
+    name: &str,
+) -> Result<Option<api_key::Model>, DbErr> {
     api_key::Entity::find().filter(api_key::Column::Name.eq(name)).one(db).await
 }
 

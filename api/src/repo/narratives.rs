@@ -3,7 +3,8 @@
 use entity::{country, country_alias, indicator, narrative, narrative_indicator};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder, Set, Statement, Value,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
+    Set, Statement, Value,
 };
 use std::collections::{HashMap, HashSet};
 
@@ -41,13 +42,13 @@ pub async fn replace<C: ConnectionTrait>(
         if new.indicator_ids.is_empty() {
             continue;
         }
-        narrative_indicator::Entity::insert_many(new.indicator_ids.iter().enumerate().map(|(k, &indicator_id)| {
-            narrative_indicator::ActiveModel {
+        narrative_indicator::Entity::insert_many(new.indicator_ids.iter().enumerate().map(
+            |(k, &indicator_id)| narrative_indicator::ActiveModel {
                 narrative_id: Set(stored.last_insert_id),
                 indicator_id: Set(indicator_id),
                 position: Set(k as i32),
-            }
-        }))
+            },
+        ))
         .exec_without_returning(db)
         .await?;
     }
@@ -61,13 +62,19 @@ pub async fn country_spellings<C: ConnectionTrait>(db: &C) -> Result<Vec<(String
     let iso3: HashMap<i32, String> =
         country::Entity::find().all(db).await?.into_iter().map(|c| (c.id, c.iso3)).collect();
     let aliases = country_alias::Entity::find().all(db).await?;
-    Ok(aliases.into_iter().filter_map(|a| iso3.get(&a.country_id).map(|c| (c.clone(), a.alias))).collect())
+    Ok(aliases
+        .into_iter()
+        .filter_map(|a| iso3.get(&a.country_id).map(|c| (c.clone(), a.alias)))
+        .collect())
 }
 
 /// Gives indicators that have no description the one a narrative text printed; an
 /// indicator that has one keeps it. Returns how many were described.
 #[tracing::instrument(skip(db, descriptions), fields(count = descriptions.len()))]
-pub async fn describe_indicators<C: ConnectionTrait>(db: &C, descriptions: &[(i32, String)]) -> Result<usize, DbErr> {
+pub async fn describe_indicators<C: ConnectionTrait>(
+    db: &C,
+    descriptions: &[(i32, String)],
+) -> Result<usize, DbErr> {
     let mut described = 0;
     for (id, text) in descriptions {
         let result = indicator::Entity::update_many()
@@ -83,7 +90,10 @@ pub async fn describe_indicators<C: ConnectionTrait>(db: &C, descriptions: &[(i3
 
 /// The narratives of several (country, edition) pairs, each pair's in order.
 #[tracing::instrument(skip(db, keys), fields(keys = keys.len()))]
-pub async fn for_countries<C: ConnectionTrait>(db: &C, keys: &[(i32, i32)]) -> Result<Vec<narrative::Model>, DbErr> {
+pub async fn for_countries<C: ConnectionTrait>(
+    db: &C,
+    keys: &[(i32, i32)],
+) -> Result<Vec<narrative::Model>, DbErr> {
     let rows = narrative::Entity::find()
         .filter(narrative::Column::CountryId.is_in(keys.iter().map(|k| k.0)))
         .filter(narrative::Column::EditionId.is_in(keys.iter().map(|k| k.1)))
@@ -178,7 +188,10 @@ impl Search {
 /// How many narratives match, or `None` when the query has no word to search for (only
 /// punctuation or stop words such as "the").
 #[tracing::instrument(skip(db))]
-pub async fn search_count<C: ConnectionTrait>(db: &C, search: &Search) -> Result<Option<usize>, DbErr> {
+pub async fn search_count<C: ConnectionTrait>(
+    db: &C,
+    search: &Search,
+) -> Result<Option<usize>, DbErr> {
     let mut values: Vec<Value> = vec![search.query.clone().into()];
     let condition = search.condition(&mut values);
     let sql = format!(
@@ -186,7 +199,9 @@ pub async fn search_count<C: ConnectionTrait>(db: &C, search: &Search) -> Result
                 (SELECT count(*) FROM narratives n WHERE {condition}) AS total
          FROM (SELECT websearch_to_tsquery('english', $1) AS query) q"
     );
-    let row = db.query_one(Statement::from_sql_and_values(db.get_database_backend(), sql, values)).await?;
+    let row = db
+        .query_one(Statement::from_sql_and_values(db.get_database_backend(), sql, values))
+        .await?;
     let Some(row) = row else { return Ok(None) };
     let nodes: i32 = row.try_get("", "nodes")?;
     let total: i64 = row.try_get("", "total")?;
@@ -225,7 +240,9 @@ pub async fn search_page<C: ConnectionTrait>(
          FROM hits CROSS JOIN q
          ORDER BY hits.rank DESC, hits.id"
     );
-    Hit::find_by_statement(Statement::from_sql_and_values(db.get_database_backend(), sql, values)).all(db).await
+    Hit::find_by_statement(Statement::from_sql_and_values(db.get_database_backend(), sql, values))
+        .all(db)
+        .await
 }
 
 /// One narrative by id.

@@ -4,8 +4,8 @@ use super::filters::{condition, Cmp, CountryFilter};
 use entity::{country, figure, figure_change};
 use rust_decimal::Decimal;
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter, QueryOrder,
-    QuerySelect, QueryTrait, Statement,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter,
+    QueryOrder, QuerySelect, QueryTrait, Statement,
 };
 
 /// Restricts a list to a continent and/or a region of the edition.
@@ -33,7 +33,12 @@ pub struct Ranked {
 
 impl Ranked {
     pub fn split(self) -> (country::Model, figure::Model) {
-        let country = country::Model { id: self.country_id, iso3: self.iso3, name: self.name, slug: self.slug };
+        let country = country::Model {
+            id: self.country_id,
+            iso3: self.iso3,
+            name: self.name,
+            slug: self.slug,
+        };
         let figure = figure::Model {
             edition_id: self.edition_id,
             indicator_id: self.indicator_id,
@@ -70,9 +75,13 @@ pub async fn ranking<C: ConnectionTrait>(
         area.continent.map(str::to_owned).into(),
         area.region.clone().into(),
     ];
-    Ranked::find_by_statement(Statement::from_sql_and_values(db.get_database_backend(), sql, values))
-        .all(db)
-        .await
+    Ranked::find_by_statement(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        values,
+    ))
+    .all(db)
+    .await
 }
 
 /// The order of a list of changes.
@@ -98,7 +107,12 @@ pub struct ChangeRow {
 
 impl ChangeRow {
     pub fn country(&self) -> country::Model {
-        country::Model { id: self.country_id, iso3: self.iso3.clone(), name: self.name.clone(), slug: self.slug.clone() }
+        country::Model {
+            id: self.country_id,
+            iso3: self.iso3.clone(),
+            name: self.name.clone(),
+            slug: self.slug.clone(),
+        }
     }
 }
 
@@ -142,9 +156,13 @@ pub async fn changes<C: ConnectionTrait>(
         ChangeOrder::ToValueAsc => " ORDER BY t.value ASC, c.name",
         ChangeOrder::NameAsc => " ORDER BY c.name",
     });
-    ChangeRow::find_by_statement(Statement::from_sql_and_values(db.get_database_backend(), sql, values))
-        .all(db)
-        .await
+    ChangeRow::find_by_statement(Statement::from_sql_and_values(
+        db.get_database_backend(),
+        sql,
+        values,
+    ))
+    .all(db)
+    .await
 }
 
 /// The countries of an edition that pass `filter`, by name.
@@ -167,7 +185,11 @@ pub async fn countries<C: ConnectionTrait>(
 }
 
 /// Every figure of one indicator in an edition, for ordering lists by it.
-pub async fn figures_of<C: ConnectionTrait>(db: &C, edition_id: i32, indicator_id: i32) -> Result<Vec<figure::Model>, DbErr> {
+pub async fn figures_of<C: ConnectionTrait>(
+    db: &C,
+    edition_id: i32,
+    indicator_id: i32,
+) -> Result<Vec<figure::Model>, DbErr> {
     figure::Entity::find()
         .filter(figure::Column::EditionId.eq(edition_id))
         .filter(figure::Column::IndicatorId.eq(indicator_id))

@@ -8,7 +8,10 @@ use std::collections::HashSet;
 
 /// The indicator tree in presentation order, without draft-only indicators unless `vis`
 /// includes drafts.
-pub async fn indicators<C: ConnectionTrait>(db: &C, vis: Visibility) -> Result<Vec<indicator::Model>, DbErr> {
+pub async fn indicators<C: ConnectionTrait>(
+    db: &C,
+    vis: Visibility,
+) -> Result<Vec<indicator::Model>, DbErr> {
     let all = catalog::indicators(db).await?;
     if vis.includes_drafts() {
         return Ok(all);

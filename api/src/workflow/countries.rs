@@ -20,19 +20,36 @@ pub struct CountryChange {
     pub region: Option<String>,
 }
 
-pub async fn upsert(db: &DatabaseConnection, actor: &Actor, change: &CountryChange) -> Result<country::Model> {
-    run(db, actor, "upsertCountry", change.edition, async |txn| apply(txn, actor, change).await).await
+pub async fn upsert(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    change: &CountryChange,
+) -> Result<country::Model> {
+    run(db, actor, "upsertCountry", change.edition, async |txn| apply(txn, actor, change).await)
+        .await
 }
 
-async fn apply(txn: &DatabaseTransaction, actor: &Actor, change: &CountryChange) -> Result<Done<country::Model>> {
+async fn apply(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    change: &CountryChange,
+) -> Result<Done<country::Model>> {
     let code = CountryCode::parse("input.iso3", &change.iso3)?;
     let name = change.name.as_deref().map(str::trim);
     if name.is_some_and(|n| alias_key(n).is_empty()) {
-        return Err(ApiError::bad_input("input.name", change.name.as_deref().unwrap_or_default(), "the name is empty"));
+        return Err(ApiError::bad_input(
+            "input.name",
+            change.name.as_deref().unwrap_or_default(),
+            "the name is empty",
+        ));
     }
     let region = change.region.as_deref().map(str::trim);
     if region.is_some_and(str::is_empty) {
-        return Err(ApiError::bad_input("input.region", change.region.as_deref().unwrap_or_default(), "the region is empty"));
+        return Err(ApiError::bad_input(
+            "input.region",
+            change.region.as_deref().unwrap_or_default(),
+            "the region is empty",
+        ));
     }
     if change.edition.is_none() && (change.continent.is_some() || region.is_some()) {
         return Err(ApiError::bad_input(
@@ -48,7 +65,8 @@ async fn apply(txn: &DatabaseTransaction, actor: &Actor, change: &CountryChange)
             if let Some(name) = name.filter(|n| *n != country.name) {
                 if actor.role != Role::Admin {
                     return Err(ApiError::Forbidden(
-                        "renaming a country changes every published page that names it: ADMIN only".into(),
+                        "renaming a country changes every published page that names it: ADMIN only"
+                            .into(),
                     ));
                 }
                 claim_spelling(txn, country.id, name, "input.name").await?;
@@ -61,7 +79,9 @@ async fn apply(txn: &DatabaseTransaction, actor: &Actor, change: &CountryChange)
             country
         }
         None => {
-            let (Some(name), Some(_), Some(_), Some(_)) = (name, change.edition, change.continent, region) else {
+            let (Some(name), Some(_), Some(_), Some(_)) =
+                (name, change.edition, change.continent, region)
+            else {
                 return Err(ApiError::bad_input(
                     "input",
                     code.as_str(),
@@ -73,7 +93,10 @@ async fn apply(txn: &DatabaseTransaction, actor: &Actor, change: &CountryChange)
             };
             let slug = slugify(name);
             if let Some(other) = repo::countries::by_slug(txn, &slug).await? {
-                return Err(ApiError::Conflict(format!("{} already has the slug {slug:?}", other.iso3)));
+                return Err(ApiError::Conflict(format!(
+                    "{} already has the slug {slug:?}",
+                    other.iso3
+                )));
             }
             claim_spelling(txn, -1, name, "input.name").await?;
             let created = repo::countries::insert(txn, code.as_str(), name, &slug).await?;
@@ -85,7 +108,11 @@ async fn apply(txn: &DatabaseTransaction, actor: &Actor, change: &CountryChange)
     for (index, alias) in change.aliases.iter().enumerate() {
         let alias = alias.trim();
         if alias_key(alias).is_empty() {
-            return Err(ApiError::bad_input(&format!("input.aliases.{index}"), alias, "the spelling is empty"));
+            return Err(ApiError::bad_input(
+                &format!("input.aliases.{index}"),
+                alias,
+                "the spelling is empty",
+            ));
         }
         claim_spelling(txn, country.id, alias, &format!("input.aliases.{index}")).await?;
         repo::countries::add_alias(txn, country.id, alias).await?;
@@ -99,14 +126,21 @@ async fn apply(txn: &DatabaseTransaction, actor: &Actor, change: &CountryChange)
         if edition.is_published() {
             return Err(ApiError::bad_input("input.edition", year, locked(&edition)));
         }
-        let current = repo::catalog::memberships(txn, &[(country.id, edition.id)]).await?.into_iter().next();
-        let continent = change.continent.map(Continent::as_db).or(current.as_ref().map(|m| m.continent.as_str()));
+        let current =
+            repo::catalog::memberships(txn, &[(country.id, edition.id)]).await?.into_iter().next();
+        let continent = change
+            .continent
+            .map(Continent::as_db)
+            .or(current.as_ref().map(|m| m.continent.as_str()));
         let region = region.or(current.as_ref().map(|m| m.region.as_str()));
         let (Some(continent), Some(region)) = (continent, region) else {
             return Err(ApiError::bad_input(
                 "input",
                 code.as_str(),
-                format!("{} joins the {year} edition: give both its continent and its region", code.as_str()),
+                format!(
+                    "{} joins the {year} edition: give both its continent and its region",
+                    code.as_str()
+                ),
             ));
         };
         let (continent, region) = (continent.to_owned(), region.to_owned());
@@ -116,20 +150,29 @@ async fn apply(txn: &DatabaseTransaction, actor: &Actor, change: &CountryChange)
         counts.push(("members", 1));
         counts.push(("figures", figures as i64));
     }
-    let country = repo::catalog::country_by_iso3(txn, code.as_str())
-        .await?
-        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("{} vanished while being written", code.as_str())))?;
+    let country = repo::catalog::country_by_iso3(txn, code.as_str()).await?.ok_or_else(|| {
+        ApiError::internal(anyhow::anyhow!("{} vanished while being written", code.as_str()))
+    })?;
     Ok(Done::new(country, counts))
 }
 
 /// Refuses a spelling that already names another country: the importers could no longer
 /// tell the two apart.
-async fn claim_spelling(txn: &DatabaseTransaction, country_id: i32, spelling: &str, field: &str) -> Result<()> {
+async fn claim_spelling(
+    txn: &DatabaseTransaction,
+    country_id: i32,
+    spelling: &str,
+    field: &str,
+) -> Result<()> {
     match repo::countries::alias_owner(txn, spelling).await? {
         Some(owner) if owner != country_id => {
             let other = repo::catalog::countries_by_ids(txn, &[owner]).await?;
             let other = other.first().map_or("another country", |c| c.iso3.as_str());
-            Err(ApiError::bad_input(field, spelling, format!("{spelling:?} is already a spelling of {other}")))
+            Err(ApiError::bad_input(
+                field,
+                spelling,
+                format!("{spelling:?} is already a spelling of {other}"),
+            ))
         }
         _ => Ok(()),
     }

@@ -43,25 +43,38 @@ pub struct MissingScores {
     pub indicators: Vec<String>,
 }
 
-pub async fn create(db: &DatabaseConnection, actor: &Actor, new: &NewEdition) -> Result<edition::Model> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    new: &NewEdition,
+) -> Result<edition::Model> {
     run(db, actor, "createEdition", Some(new.year), async |txn| create_draft(txn, new).await).await
 }
 
 async fn create_draft(txn: &DatabaseTransaction, new: &NewEdition) -> Result<Done<edition::Model>> {
     if !YEARS.contains(&new.year) {
-        return Err(ApiError::bad_input("input.year", new.year, format!("an edition's year lies in {YEARS:?}")));
+        return Err(ApiError::bad_input(
+            "input.year",
+            new.year,
+            format!("an edition's year lies in {YEARS:?}"),
+        ));
     }
     let title = new.title.trim();
     if title.is_empty() {
         return Err(ApiError::bad_input("input.title", &new.title, "the title is empty"));
     }
-    if let Some(existing) = repo::catalog::edition_by_year(txn, new.year, repo::Visibility::All).await? {
-        return Err(ApiError::Conflict(format!("there is already a {} edition ({})", existing.year, existing.status)));
+    if let Some(existing) =
+        repo::catalog::edition_by_year(txn, new.year, repo::Visibility::All).await?
+    {
+        return Err(ApiError::Conflict(format!(
+            "there is already a {} edition ({})",
+            existing.year, existing.status
+        )));
     }
     let source = |field: &'static str, year: i32| async move {
-        repo::catalog::edition_by_year(txn, year, repo::Visibility::All)
-            .await?
-            .ok_or_else(|| ApiError::bad_input(field, year, format!("there is no edition {year} to copy from")))
+        repo::catalog::edition_by_year(txn, year, repo::Visibility::All).await?.ok_or_else(|| {
+            ApiError::bad_input(field, year, format!("there is no edition {year} to copy from"))
+        })
     };
     let indicators_from = match new.indicators_from {
         Some(year) => Some(source("input.indicatorsFrom", year).await?),
@@ -83,7 +96,11 @@ async fn create_draft(txn: &DatabaseTransaction, new: &NewEdition) -> Result<Don
 
     let tree = repo::catalog::indicators(txn).await?;
     let mut set: HashSet<i32> = match &indicators_from {
-        Some(from) => repo::catalog::edition_sets(txn, &[from.id]).await?.into_iter().map(|(_, i)| i).collect(),
+        Some(from) => repo::catalog::edition_sets(txn, &[from.id])
+            .await?
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect(),
         None => HashSet::new(),
     };
     let mut problems = Vec::new();
@@ -105,7 +122,8 @@ async fn create_draft(txn: &DatabaseTransaction, new: &NewEdition) -> Result<Don
         indicator: slug,
     }));
     if !problems.is_empty() {
-        let message = format!("{} problems with the indicator set; nothing was written", problems.len());
+        let message =
+            format!("{} problems with the indicator set; nothing was written", problems.len());
         return Err(refuse("input.indicators", message, &problems));
     }
 
@@ -239,7 +257,11 @@ pub struct NewIndicator {
     pub edition: Option<i32>,
 }
 
-pub async fn create_indicator(db: &DatabaseConnection, actor: &Actor, new: &NewIndicator) -> Result<indicator::Model> {
+pub async fn create_indicator(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    new: &NewIndicator,
+) -> Result<indicator::Model> {
     run(db, actor, "createIndicator", new.edition, async |txn| {
         let name = new.name.trim();
         let slug = slugify(name);

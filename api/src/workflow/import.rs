@@ -9,7 +9,12 @@ use sea_orm::DatabaseConnection;
 
 /// Imports (or, in a dry run, checks) the workbook. A file with problems is not an error: the
 /// report lists them and nothing is written; the audit log records it as refused.
-pub async fn dataset(db: &DatabaseConnection, actor: &Actor, bytes: &[u8], dry_run: bool) -> Result<ImportReport> {
+pub async fn dataset(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    bytes: &[u8],
+    dry_run: bool,
+) -> Result<ImportReport> {
     let operation = if dry_run { "importDataset (dry run)" } else { "importDataset" };
     let report = match import::import_dataset(db, bytes, dry_run).await {
         Ok(report) => report,
@@ -40,14 +45,15 @@ pub async fn narratives(
     dry_run: bool,
 ) -> Result<NarrativeReport> {
     let operation = if dry_run { "importNarratives (dry run)" } else { "importNarratives" };
-    let narratives = match import::narratives::import_narratives(db, text, edition, country, dry_run).await {
-        Ok(report) => report,
-        Err(err) => {
-            let err = ApiError::from(err);
-            record_refusal(db, actor, operation, Some(edition), &err).await;
-            return Err(err);
-        }
-    };
+    let narratives =
+        match import::narratives::import_narratives(db, text, edition, country, dry_run).await {
+            Ok(report) => report,
+            Err(err) => {
+                let err = ApiError::from(err);
+                record_refusal(db, actor, operation, Some(edition), &err).await;
+                return Err(err);
+            }
+        };
     let report = ImportReport::from(&narratives);
     let counts = serde_json::json!({
         "countries": report.countries,
@@ -70,7 +76,8 @@ async fn record(
     let (outcome, code, message) = if report.succeeded() {
         (audit_entry::OK, None, None)
     } else {
-        let message = format!("the file has {} problems; nothing was written", report.problems.len());
+        let message =
+            format!("the file has {} problems; nothing was written", report.problems.len());
         (audit_entry::REFUSED, Some("BAD_USER_INPUT".to_owned()), Some(message))
     };
     let entry = repo::audit::NewEntry {

@@ -13,21 +13,34 @@ pub struct CreatedKey {
     pub secret: String,
 }
 
-pub async fn create(db: &DatabaseConnection, actor: &Actor, name: &str, role: Role) -> Result<CreatedKey> {
+pub async fn create(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    name: &str,
+    role: Role,
+) -> Result<CreatedKey> {
     run(db, actor, "createApiKey", None, async |txn| {
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(ApiError::bad_input("name", name, "a key's name has 1 to 100 characters"));
         }
         if name.eq_ignore_ascii_case(BOOTSTRAP_ADMIN) {
-            return Err(ApiError::bad_input("name", name, "that name is the bootstrap admin's in the audit log"));
+            return Err(ApiError::bad_input(
+                "name",
+                name,
+                "that name is the bootstrap admin's in the audit log",
+            ));
         }
         if let Some(existing) = repo::keys::by_name(txn, name).await? {
             let state = if existing.revoked_at.is_some() { "revoked" } else { "active" };
-            return Err(ApiError::Conflict(format!("there is already a key named {name:?} ({state})")));
+            return Err(ApiError::Conflict(format!(
+                "there is already a key named {name:?} ({state})"
+            )));
         }
         let secret = auth::new_secret()?;
-        let key = repo::keys::insert(txn, name, role.as_db(), &auth::secret_digest(&secret), &actor.name).await?;
+        let key =
+            repo::keys::insert(txn, name, role.as_db(), &auth::secret_digest(&secret), &actor.name)
+                .await?;
         Ok(Done::new(CreatedKey { key, secret }, vec![("keys", 1)]))
     })
     .await

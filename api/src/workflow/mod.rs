@@ -70,20 +70,35 @@ pub async fn run<T>(
 
 /// Records an attempt that was refused (or failed) and wrote nothing. A failure to record it
 /// is logged: the caller still gets the original error.
-pub async fn record_refusal(db: &DatabaseConnection, actor: &Actor, operation: &str, edition: Option<i32>, err: &ApiError) {
+pub async fn record_refusal(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    operation: &str,
+    edition: Option<i32>,
+    err: &ApiError,
+) {
     let problems = match err {
         ApiError::BadUserInput { details: Some(Value::List(list)), .. } => list.len() as i64,
         ApiError::BadUserInput { .. } => 1,
         _ => 0,
     };
     let counts = if problems > 0 { vec![("problems", problems)] } else { Vec::new() };
-    if let Err(audit_err) = repo::audit::record(db, entry(actor, operation, edition, &counts, Some(err))).await {
+    if let Err(audit_err) =
+        repo::audit::record(db, entry(actor, operation, edition, &counts, Some(err))).await
+    {
         tracing::error!(error = %audit_err, operation, "could not record a refused attempt in the audit log");
     }
 }
 
-fn entry(actor: &Actor, operation: &str, edition: Option<i32>, counts: &Counts, err: Option<&ApiError>) -> repo::audit::NewEntry {
-    let counts = counts.iter().map(|(name, n)| ((*name).to_owned(), serde_json::Value::from(*n))).collect();
+fn entry(
+    actor: &Actor,
+    operation: &str,
+    edition: Option<i32>,
+    counts: &Counts,
+    err: Option<&ApiError>,
+) -> repo::audit::NewEntry {
+    let counts =
+        counts.iter().map(|(name, n)| ((*name).to_owned(), serde_json::Value::from(*n))).collect();
     let outcome = match err {
         None => audit_entry::OK,
         Some(ApiError::Internal(_)) => audit_entry::FAILED,
@@ -105,7 +120,12 @@ fn entry(actor: &Actor, operation: &str, edition: Option<i32>, counts: &Counts, 
 /// A refusal that lists every problem of the input under `extensions.problems`.
 pub fn refuse<P: Serialize>(field: &str, message: String, problems: &[P]) -> ApiError {
     match async_graphql::to_value(problems) {
-        Ok(details) => ApiError::BadUserInput { message, field: Some(field.to_owned()), value: None, details: Some(details) },
+        Ok(details) => ApiError::BadUserInput {
+            message,
+            field: Some(field.to_owned()),
+            value: None,
+            details: Some(details),
+        },
         Err(err) => ApiError::internal(anyhow::anyhow!("serialising problems: {err}")),
     }
 }
@@ -127,7 +147,8 @@ pub fn locked(edition: &edition::Model) -> String {
 
 /// Names closest to `input`, for "did you mean" suggestions.
 fn closest<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) -> String {
-    let mut scored: Vec<(usize, &str)> = candidates.map(|c| (strsim::levenshtein(input, c), c)).collect();
+    let mut scored: Vec<(usize, &str)> =
+        candidates.map(|c| (strsim::levenshtein(input, c), c)).collect();
     scored.sort();
     let names: Vec<String> = scored.into_iter().take(2).map(|(_, c)| format!("{c:?}")).collect();
     names.join(" or ")

@@ -20,9 +20,21 @@ pub struct Scope {
 impl Scope {
     pub async fn load(txn: &DatabaseTransaction, edition: edition::Model) -> Result<Self> {
         let indicators = repo::catalog::indicators(txn).await?;
-        let set = repo::catalog::edition_sets(txn, &[edition.id]).await?.into_iter().map(|(_, i)| i).collect();
-        let members = repo::editions::members(txn, edition.id).await?.into_iter().map(|m| (m.country_id, m)).collect();
-        let countries = repo::catalog::countries(txn, None).await?.into_iter().map(|c| (c.iso3.clone(), c)).collect();
+        let set = repo::catalog::edition_sets(txn, &[edition.id])
+            .await?
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect();
+        let members = repo::editions::members(txn, edition.id)
+            .await?
+            .into_iter()
+            .map(|m| (m.country_id, m))
+            .collect();
+        let countries = repo::catalog::countries(txn, None)
+            .await?
+            .into_iter()
+            .map(|c| (c.iso3.clone(), c))
+            .collect();
         Ok(Self { edition, indicators, set, members, countries })
     }
 
@@ -56,7 +68,10 @@ impl Scope {
         if self.set.contains(&indicator.id) {
             Ok(indicator)
         } else {
-            Err(format!("{slug:?} is not assessed by the {} edition (see its indicators)", self.edition.year))
+            Err(format!(
+                "{slug:?} is not assessed by the {} edition (see its indicators)",
+                self.edition.year
+            ))
         }
     }
 
@@ -64,7 +79,9 @@ impl Scope {
     pub fn raw_indicator(&self, slug: &str) -> Result<&indicator::Model, String> {
         let indicator = self.indicator(slug)?;
         if indicator.is_composite {
-            Err(format!("{slug:?} is a composite: it is computed from its indicators, never entered"))
+            Err(format!(
+                "{slug:?} is a composite: it is computed from its indicators, never entered"
+            ))
         } else {
             Ok(indicator)
         }

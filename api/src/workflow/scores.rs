@@ -47,11 +47,20 @@ pub struct ScoreProblem {
 }
 
 /// Writes a batch of scores into a draft edition and refreshes its figures.
-pub async fn upsert(db: &DatabaseConnection, actor: &Actor, year: i32, entries: &[ScoreEntry]) -> Result<ScoresWritten> {
+pub async fn upsert(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    year: i32,
+    entries: &[ScoreEntry],
+) -> Result<ScoresWritten> {
     run(db, actor, "upsertScores", Some(year), async |txn| write(txn, year, entries).await).await
 }
 
-async fn write(txn: &DatabaseTransaction, year: i32, entries: &[ScoreEntry]) -> Result<Done<ScoresWritten>> {
+async fn write(
+    txn: &DatabaseTransaction,
+    year: i32,
+    entries: &[ScoreEntry],
+) -> Result<Done<ScoresWritten>> {
     if entries.len() > MAX_BATCH {
         return Err(ApiError::bad_input(
             "scores",
@@ -68,7 +77,13 @@ async fn write(txn: &DatabaseTransaction, year: i32, entries: &[ScoreEntry]) -> 
 
     let mut problems = Vec::new();
     if scope.edition.is_published() {
-        problems.push(ScoreProblem { index: None, country: None, indicator: None, value: None, reason: locked(&scope.edition) });
+        problems.push(ScoreProblem {
+            index: None,
+            country: None,
+            indicator: None,
+            value: None,
+            reason: locked(&scope.edition),
+        });
     }
     let mut rows = Vec::with_capacity(entries.len());
     let mut first_at: HashMap<(i32, i32), usize> = HashMap::new();
@@ -100,7 +115,11 @@ async fn write(txn: &DatabaseTransaction, year: i32, entries: &[ScoreEntry]) -> 
         let message = if scope.edition.is_published() {
             format!("{}; nothing was written", locked(&scope.edition))
         } else {
-            format!("{} of {} scores are invalid; nothing was written", problems.len(), entries.len())
+            format!(
+                "{} of {} scores are invalid; nothing was written",
+                problems.len(),
+                entries.len()
+            )
         };
         return Err(refuse("scores", message, &problems));
     }
@@ -117,7 +136,8 @@ async fn write(txn: &DatabaseTransaction, year: i32, entries: &[ScoreEntry]) -> 
     // a draft's figures are a preview for its editors: they follow every batch
     let figures = repo::figures::recompute(txn).await?.figures;
 
-    let present: HashSet<(i32, i32)> = existing.keys().copied().chain(rows.iter().map(|r| (r.0, r.1))).collect();
+    let present: HashSet<(i32, i32)> =
+        existing.keys().copied().chain(rows.iter().map(|r| (r.0, r.1))).collect();
     let expected = scope.members.len() * scope.raw_set().count();
     let written = ScoresWritten {
         edition: scope.edition,

@@ -12,7 +12,9 @@ pub struct RoleGuard(pub Role);
 impl Guard for RoleGuard {
     async fn check(&self, ctx: &Context<'_>) -> async_graphql::Result<()> {
         let rc = request(ctx)?;
-        let Some(actor) = rc.principal.actor() else { return Err(ApiError::Unauthenticated.into()) };
+        let Some(actor) = rc.principal.actor() else {
+            return Err(ApiError::Unauthenticated.into());
+        };
         if actor.role.includes(self.0) {
             return Ok(());
         }
@@ -38,7 +40,9 @@ fn edition_argument(ctx: &Context<'_>) -> Option<i32> {
     };
     arguments.iter().find_map(|(name, value)| match (name.as_str(), value) {
         ("year" | "edition", v) => year(v),
-        ("input", Value::Object(fields)) => fields.get("year").or_else(|| fields.get("edition")).and_then(year),
+        ("input", Value::Object(fields)) => {
+            fields.get("year").or_else(|| fields.get("edition")).and_then(year)
+        }
         _ => None,
     })
 }

@@ -29,9 +29,9 @@ fn caller<'a>(ctx: &Context<'a>) -> Result<(&'a RequestContext, Actor)> {
 /// The bytes of an uploaded file.
 fn read_upload(ctx: &Context<'_>, file: &Upload) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
-    file.value(ctx)
-        .and_then(|upload| upload.into_read().read_to_end(&mut bytes))
-        .map_err(|e| ApiError::bad_input("file", "upload", format!("the upload cannot be read: {e}")))?;
+    file.value(ctx).and_then(|upload| upload.into_read().read_to_end(&mut bytes)).map_err(|e| {
+        ApiError::bad_input("file", "upload", format!("the upload cannot be read: {e}"))
+    })?;
     Ok(bytes)
 }
 
@@ -46,7 +46,8 @@ impl AdminMutation {
     async fn create_edition(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "the year, title, and where the indicator set and members come from")] input: CreateEditionInput,
+        #[graphql(desc = "the year, title, and where the indicator set and members come from")]
+        input: CreateEditionInput,
     ) -> Result<Edition> {
         let (rc, actor) = caller(ctx)?;
         Ok(Edition(workflow::editions::create(&rc.db, &actor, &input.into()).await?))
@@ -57,7 +58,8 @@ impl AdminMutation {
     async fn create_indicator(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "the indicator's name, parent composite and optional draft edition")] input: CreateIndicatorInput,
+        #[graphql(desc = "the indicator's name, parent composite and optional draft edition")]
+        input: CreateIndicatorInput,
     ) -> Result<Indicator> {
         let (rc, actor) = caller(ctx)?;
         Ok(Indicator(workflow::editions::create_indicator(&rc.db, &actor, &input.into()).await?))
@@ -72,7 +74,8 @@ impl AdminMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "the draft edition's year")] edition: i32,
-        #[graphql(desc = "up to 10,000 scores of raw indicators; each (country, indicator) once")] scores: Vec<ScoreInput>,
+        #[graphql(desc = "up to 10,000 scores of raw indicators; each (country, indicator) once")]
+        scores: Vec<ScoreInput>,
     ) -> Result<UpsertScoresPayload> {
         let (rc, actor) = caller(ctx)?;
         let entries: Vec<_> = scores.into_iter().map(Into::into).collect();
@@ -86,11 +89,15 @@ impl AdminMutation {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "the draft edition's year")] edition: i32,
-        #[graphql(desc = "the narratives, grouped by country in the order given")] narratives: Vec<NarrativeInput>,
+        #[graphql(desc = "the narratives, grouped by country in the order given")] narratives: Vec<
+            NarrativeInput,
+        >,
     ) -> Result<UpsertNarrativesPayload> {
         let (rc, actor) = caller(ctx)?;
         let entries: Vec<_> = narratives.into_iter().map(Into::into).collect();
-        Ok(UpsertNarrativesPayload(workflow::narratives::upsert(&rc.db, &actor, edition, &entries).await?))
+        Ok(UpsertNarrativesPayload(
+            workflow::narratives::upsert(&rc.db, &actor, edition, &entries).await?,
+        ))
     }
 
     /// Creates a member state, renames a country (ADMIN only; the old name stays a known
@@ -111,7 +118,11 @@ impl AdminMutation {
     /// figure and makes the edition public (and the default of every query when it is the
     /// latest), in one step. ADMIN.
     #[graphql(guard = "RoleGuard(Role::Admin)")]
-    async fn publish_edition(&self, ctx: &Context<'_>, #[graphql(desc = "the draft's year")] year: i32) -> Result<Edition> {
+    async fn publish_edition(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the draft's year")] year: i32,
+    ) -> Result<Edition> {
         let (rc, actor) = caller(ctx)?;
         Ok(Edition(workflow::editions::publish(&rc.db, &actor, year).await?))
     }
@@ -119,7 +130,11 @@ impl AdminMutation {
     /// Takes a published edition back to a draft so that it can be corrected; the public
     /// stops seeing it until it is published again. ADMIN; audited.
     #[graphql(guard = "RoleGuard(Role::Admin)")]
-    async fn reopen_edition(&self, ctx: &Context<'_>, #[graphql(desc = "the edition's year")] year: i32) -> Result<Edition> {
+    async fn reopen_edition(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the edition's year")] year: i32,
+    ) -> Result<Edition> {
         let (rc, actor) = caller(ctx)?;
         Ok(Edition(workflow::editions::reopen(&rc.db, &actor, year).await?))
     }
@@ -127,7 +142,11 @@ impl AdminMutation {
     /// Deletes a draft edition with everything entered into it; published editions cannot
     /// be deleted (`CONFLICT`). ADMIN.
     #[graphql(guard = "RoleGuard(Role::Admin)")]
-    async fn delete_edition(&self, ctx: &Context<'_>, #[graphql(desc = "the draft's year")] year: i32) -> Result<bool> {
+    async fn delete_edition(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the draft's year")] year: i32,
+    ) -> Result<bool> {
         let (rc, actor) = caller(ctx)?;
         workflow::editions::delete(&rc.db, &actor, year).await
     }
@@ -144,7 +163,8 @@ impl AdminMutation {
     ) -> Result<ImportReport> {
         let (rc, actor) = caller(ctx)?;
         let bytes = read_upload(ctx, &file)?;
-        let report = workflow::import::dataset(&rc.db, &actor, &bytes, dry_run.unwrap_or(false)).await?;
+        let report =
+            workflow::import::dataset(&rc.db, &actor, &bytes, dry_run.unwrap_or(false)).await?;
         Ok(ImportReport(report, None))
     }
 
@@ -159,7 +179,8 @@ impl AdminMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "the text file, as a multipart upload (UTF-8)")] file: Upload,
         #[graphql(desc = "the edition the texts belong to")] edition: i32,
-        #[graphql(desc = "ISO3 of the country of a single-country text; default: detected")] country: Option<String>,
+        #[graphql(desc = "ISO3 of the country of a single-country text; default: detected")]
+        country: Option<String>,
         #[graphql(desc = "check and report only, writing nothing")] dry_run: Option<bool>,
     ) -> Result<ImportReport> {
         let (rc, actor) = caller(ctx)?;
@@ -167,8 +188,15 @@ impl AdminMutation {
         let text = String::from_utf8(bytes)
             .map_err(|_| ApiError::bad_input("file", "upload", "the upload is not UTF-8 text"))?;
         let dry_run = dry_run.unwrap_or(false);
-        let report =
-            workflow::import::narratives(&rc.db, &actor, &text, edition, country.as_deref(), dry_run).await?;
+        let report = workflow::import::narratives(
+            &rc.db,
+            &actor,
+            &text,
+            edition,
+            country.as_deref(),
+            dry_run,
+        )
+        .await?;
         Ok(ImportReport((&report).into(), Some((&report).into())))
     }
 
@@ -186,7 +214,11 @@ impl AdminMutation {
 
     /// Revokes an API key by name: its secret stops working at once. ADMIN.
     #[graphql(guard = "RoleGuard(Role::Admin)")]
-    async fn revoke_api_key(&self, ctx: &Context<'_>, #[graphql(desc = "the key's name")] name: String) -> Result<ApiKey> {
+    async fn revoke_api_key(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the key's name")] name: String,
+    ) -> Result<ApiKey> {
         let (rc, actor) = caller(ctx)?;
         Ok(ApiKey(workflow::keys::revoke(&rc.db, &actor, &name).await?))
     }
@@ -201,7 +233,8 @@ impl CursorType for AuditCursor {
 
     fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
         let text = URL_SAFE_NO_PAD.decode(s).ok().and_then(|b| String::from_utf8(b).ok());
-        let id = text.as_deref().and_then(|t| t.strip_prefix("audit:")).and_then(|n| n.parse().ok());
+        let id =
+            text.as_deref().and_then(|t| t.strip_prefix("audit:")).and_then(|n| n.parse().ok());
         id.map(Self).ok_or_else(|| format!("{s:?} is not a cursor of the audit log"))
     }
 
@@ -228,7 +261,13 @@ impl AdminQuery {
         let size = match first {
             None => MAX_PAGE_SIZE,
             Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => n as usize,
-            Some(n) => return Err(ApiError::bad_input("first", n, format!("first lies between 0 and {MAX_PAGE_SIZE}"))),
+            Some(n) => {
+                return Err(ApiError::bad_input(
+                    "first",
+                    n,
+                    format!("first lies between 0 and {MAX_PAGE_SIZE}"),
+                ))
+            }
         };
         let before = after
             .as_deref()
@@ -238,8 +277,14 @@ impl AdminQuery {
         let total = repo::audit::count(&rc.db).await?;
         let has_next = entries.len() > size;
         entries.truncate(size);
-        let mut connection = Connection::with_additional_fields(before.is_some(), has_next, Counted { total_count: total as i64 });
-        connection.edges.extend(entries.into_iter().map(|e| Edge::new(AuditCursor(e.id), AuditEntry(e))));
+        let mut connection = Connection::with_additional_fields(
+            before.is_some(),
+            has_next,
+            Counted { total_count: total as i64 },
+        );
+        connection
+            .edges
+            .extend(entries.into_iter().map(|e| Edge::new(AuditCursor(e.id), AuditEntry(e))));
         Ok(connection)
     }
 

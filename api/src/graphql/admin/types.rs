@@ -54,7 +54,12 @@ pub struct CreateIndicatorInput {
 
 impl From<CreateIndicatorInput> for workflow::editions::NewIndicator {
     fn from(input: CreateIndicatorInput) -> Self {
-        Self { name: input.name, parent: input.parent, description: input.description, edition: input.edition }
+        Self {
+            name: input.name,
+            parent: input.parent,
+            description: input.description,
+            edition: input.edition,
+        }
     }
 }
 
@@ -92,7 +97,12 @@ pub struct NarrativeInput {
 
 impl From<NarrativeInput> for workflow::narratives::NarrativeEntry {
     fn from(input: NarrativeInput) -> Self {
-        Self { country: input.country, heading: input.heading, body: input.body, indicators: input.indicators }
+        Self {
+            country: input.country,
+            heading: input.heading,
+            body: input.body,
+            indicators: input.indicators,
+        }
     }
 }
 
@@ -300,7 +310,9 @@ impl AuditEntry {
         let Some(counts) = self.0.counts.as_object() else { return Vec::new() };
         counts
             .iter()
-            .filter_map(|(name, value)| Some(AuditCount { name: name.clone(), value: value.as_i64()? }))
+            .filter_map(|(name, value)| {
+                Some(AuditCount { name: name.clone(), value: value.as_i64()? })
+            })
             .collect()
     }
 
@@ -339,7 +351,10 @@ pub struct ImportProblem {
     pub reason: String,
 }
 
-pub struct ImportReport(pub import::ImportReport, pub Option<crate::graphql::NarrativeImportDetails>);
+pub struct ImportReport(
+    pub import::ImportReport,
+    pub Option<crate::graphql::NarrativeImportDetails>,
+);
 
 /// What an import found and did. With any problem, nothing was written.
 #[Object]

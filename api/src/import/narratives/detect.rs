@@ -45,8 +45,10 @@ impl CountryNames {
 
     /// From the project's reference data, as the seed migration writes it.
     pub fn reference() -> Self {
-        let countries: Vec<(String, String)> =
-            migration::reference::COUNTRIES.iter().map(|c| (c.iso3.to_owned(), c.name.to_owned())).collect();
+        let countries: Vec<(String, String)> = migration::reference::COUNTRIES
+            .iter()
+            .map(|c| (c.iso3.to_owned(), c.name.to_owned()))
+            .collect();
         let spellings: Vec<(String, String)> = migration::reference::COUNTRIES
             .iter()
             .flat_map(|c| c.aliases.iter().map(|a| (c.iso3.to_owned(), (*a).to_owned())))
@@ -83,8 +85,11 @@ impl CountryNames {
     /// Counts the mentions of each country in `text`, longest spelling first ("Kyrgyz
     /// Republic" is one mention of Kyrgyzstan, not a demonym and a word).
     pub fn mentions(&self, text: &str) -> Mentions {
-        let words: Vec<(&str, String)> =
-            text.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).map(|w| (w, alias_key(w))).collect();
+        let words: Vec<(&str, String)> = text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(|w| (w, alias_key(w)))
+            .collect();
         let mut counts: HashMap<&str, usize> = HashMap::new();
         let mut at = 0;
         while at < words.len() {
@@ -108,7 +113,8 @@ impl CountryNames {
                 None => at += 1,
             }
         }
-        let mut ranked: Vec<(String, usize)> = counts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        let mut ranked: Vec<(String, usize)> =
+            counts.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
         ranked.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
         Mentions(ranked)
     }
@@ -128,7 +134,10 @@ impl Mentions {
                 if *n >= MIN_MENTIONS && *n >= 2 * second {
                     Ok(top)
                 } else {
-                    Err(format!("the text does not tell which country it is about ({})", self.describe(3)))
+                    Err(format!(
+                        "the text does not tell which country it is about ({})",
+                        self.describe(3)
+                    ))
                 }
             }
         }

@@ -87,7 +87,8 @@ pub fn link(paragraphs: &[String], topics: &[Topic]) -> Vec<Links> {
         return vec![Links { topics: Vec::new(), by_position: true }; n];
     }
     let words: Vec<Vec<String>> = paragraphs.iter().map(|p| folded_words(p)).collect();
-    let evidence: Vec<Vec<i64>> = words.iter().map(|w| topics.iter().map(|t| t.evidence(w)).collect()).collect();
+    let evidence: Vec<Vec<i64>> =
+        words.iter().map(|w| topics.iter().map(|t| t.evidence(w)).collect()).collect();
     let homes = improve(best_homes(&evidence, n, m), &evidence, n);
 
     let mut links = vec![Links::default(); n];
@@ -101,7 +102,8 @@ pub fn link(paragraphs: &[String], topics: &[Topic]) -> Vec<Links> {
         }
         let before = (0..p).rev().find_map(|q| links[q].topics.last().copied());
         let after = (p + 1..n).find_map(|q| links[q].topics.first().copied());
-        let best = before.into_iter().chain(after).max_by_key(|&t| (evidence[p][t], std::cmp::Reverse(t)));
+        let best =
+            before.into_iter().chain(after).max_by_key(|&t| (evidence[p][t], std::cmp::Reverse(t)));
         links[p].topics.extend(best);
     }
     for (p, l) in links.iter_mut().enumerate() {
@@ -117,7 +119,8 @@ fn worth(homes: &[usize], evidence: &[Vec<i64>], n: usize) -> i64 {
     let mut covered = vec![false; n];
     homes.iter().for_each(|&p| covered[p] = true);
     let uncovered = covered.iter().filter(|c| !**c).count() as i64;
-    let back: i64 = homes.windows(2).filter(|w| w[1] < w[0]).map(|w| BACK + (w[0] - w[1] - 1) as i64).sum();
+    let back: i64 =
+        homes.windows(2).filter(|w| w[1] < w[0]).map(|w| BACK + (w[0] - w[1] - 1) as i64).sum();
     found - SKIP * uncovered - back
 }
 
@@ -167,13 +170,16 @@ fn best_homes(evidence: &[Vec<i64>], n: usize, m: usize) -> Vec<usize> {
     for t in 1..m {
         for p in 0..n {
             // ties go to the earliest previous home: a topic no word names stays with its neighbour
-            let (q, best) = (0..n).map(|q| (q, score[t - 1][q] - step(q, p))).fold((0, i64::MIN), |acc, cur| {
-                if cur.1 > acc.1 {
-                    cur
-                } else {
-                    acc
-                }
-            });
+            let (q, best) = (0..n).map(|q| (q, score[t - 1][q] - step(q, p))).fold(
+                (0, i64::MIN),
+                |acc, cur| {
+                    if cur.1 > acc.1 {
+                        cur
+                    } else {
+                        acc
+                    }
+                },
+            );
             score[t][p] = best + evidence[p][t];
             came_from[t][p] = q;
         }
@@ -217,14 +223,19 @@ mod tests {
     #[test]
     fn an_indicator_no_word_names_stays_with_its_neighbour() {
         let names = ["apples", "pears", "plums", "grapes"];
-        let paragraphs = ["Apples and more apples.", "Not much else is said here.", "Grapes ripen late."];
+        let paragraphs =
+            ["Apples and more apples.", "Not much else is said here.", "Grapes ripen late."];
         let links = link(&paragraphs.map(String::from), &topics(&names));
         assert_eq!(links[0].topics.first(), Some(&0));
         assert_eq!(links[2].topics, vec![3]);
         assert!(!links[1].topics.is_empty(), "every paragraph covers something");
         assert!(links[1].by_position);
         let order: Vec<usize> = links.iter().flat_map(|l| l.topics.iter().copied()).collect();
-        assert_eq!(order, vec![0, 1, 2, 3], "pears and plums stay in order between their neighbours");
+        assert_eq!(
+            order,
+            vec![0, 1, 2, 3],
+            "pears and plums stay in order between their neighbours"
+        );
     }
 
     #[test]

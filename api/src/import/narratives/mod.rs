@@ -71,7 +71,12 @@ impl Catalog {
         Self { year, indicators, countries: CountryNames::reference() }
     }
 
-    fn from_models(year: i32, models: &[indicator::Model], assessed: &HashSet<i32>, countries: CountryNames) -> Self {
+    fn from_models(
+        year: i32,
+        models: &[indicator::Model],
+        assessed: &HashSet<i32>,
+        countries: CountryNames,
+    ) -> Self {
         let slug_of: HashMap<i32, &str> = models.iter().map(|m| (m.id, m.slug.as_str())).collect();
         let indicators = models
             .iter()
@@ -91,10 +96,13 @@ impl Catalog {
     }
 
     /// The raw indicators the edition assesses, in tree order, optionally under one composite.
-    fn assessed_raw<'a>(&'a self, under: Option<&'a str>) -> impl Iterator<Item = &'a CatalogIndicator> {
-        self.indicators
-            .iter()
-            .filter(move |i| i.assessed && !i.is_composite && under.is_none_or(|u| i.parent.as_deref() == Some(u)))
+    fn assessed_raw<'a>(
+        &'a self,
+        under: Option<&'a str>,
+    ) -> impl Iterator<Item = &'a CatalogIndicator> {
+        self.indicators.iter().filter(move |i| {
+            i.assessed && !i.is_composite && under.is_none_or(|u| i.parent.as_deref() == Some(u))
+        })
     }
 }
 
@@ -132,7 +140,12 @@ pub struct Reading {
     pub problems: Vec<Problem>,
 }
 
-fn problem(line: Option<usize>, column: Option<&str>, value: Option<&str>, reason: impl Into<String>) -> Problem {
+fn problem(
+    line: Option<usize>,
+    column: Option<&str>,
+    value: Option<&str>,
+    reason: impl Into<String>,
+) -> Problem {
     Problem {
         sheet: None,
         row: line.map(|l| l as u32),
@@ -147,12 +160,18 @@ fn problem(line: Option<usize>, column: Option<&str>, value: Option<&str>, reaso
 /// single-country text instead of telling it from the text.
 pub fn read(source: &str, catalog: &Catalog, country: Option<&str>) -> Reading {
     let lines = text::lines(source);
-    let mut reading =
-        Reading { format: None, countries: Vec::new(), dropped: Vec::new(), notes: Vec::new(), problems: Vec::new() };
+    let mut reading = Reading {
+        format: None,
+        countries: Vec::new(),
+        dropped: Vec::new(),
+        notes: Vec::new(),
+        problems: Vec::new(),
+    };
     let given = country.map(|c| c.trim().to_ascii_uppercase());
     if let Some(code) = &given {
         if !catalog.countries.is_known(code) {
-            let reason = format!("{code:?} is not the ISO3 code of a known country (such as \"KAZ\")");
+            let reason =
+                format!("{code:?} is not the ISO3 code of a known country (such as \"KAZ\")");
             reading.problems.push(problem(None, Some("country"), Some(code), reason));
             return reading;
         }
@@ -186,10 +205,16 @@ pub fn read(source: &str, catalog: &Catalog, country: Option<&str>) -> Reading {
     reading
 }
 
-fn read_pages(lines: &[text::Line<'_>], catalog: &Catalog, reading: &mut Reading) -> Vec<CountryText> {
+fn read_pages(
+    lines: &[text::Line<'_>],
+    catalog: &Catalog,
+    reading: &mut Reading,
+) -> Vec<CountryText> {
     let topics_of: Vec<&CatalogIndicator> = catalog.assessed_raw(None).collect();
-    let topics: Vec<Topic> =
-        topics_of.iter().map(|i| Topic::new(&i.name, KEYWORDS.iter().find(|k| k.slug == i.slug))).collect();
+    let topics: Vec<Topic> = topics_of
+        .iter()
+        .map(|i| Topic::new(&i.name, KEYWORDS.iter().find(|k| k.slug == i.slug)))
+        .collect();
     let blocks = page::read(lines, catalog, &mut reading.dropped);
     let mut texts = Vec::new();
     for block in blocks {
@@ -212,8 +237,10 @@ fn read_pages(lines: &[text::Line<'_>], catalog: &Catalog, reading: &mut Reading
             .map(|(paragraph, links)| {
                 let first = links.topics.first().map(|&t| topics_of[t]);
                 // the page groups its paragraphs under the pillars: markets, actors, resilience
-                let heading =
-                    first.and_then(|i| i.parent.as_deref()).and_then(|p| catalog.indicator(p)).map(|p| p.name.clone());
+                let heading = first
+                    .and_then(|i| i.parent.as_deref())
+                    .and_then(|p| catalog.indicator(p))
+                    .map(|p| p.name.clone());
                 ReadNarrative {
                     line: paragraph.line,
                     heading,
@@ -254,7 +281,9 @@ fn read_summaries(
                     .filter(|i| slugs.contains(&i.slug.as_str()))
                     .map(|i| i.slug.clone())
                     .collect(),
-                Covers::Pillar(pillar) => catalog.assessed_raw(Some(pillar)).map(|i| i.slug.clone()).collect(),
+                Covers::Pillar(pillar) => {
+                    catalog.assessed_raw(Some(pillar)).map(|i| i.slug.clone()).collect()
+                }
             };
             if indicators.is_empty() {
                 reading.notes.push(format!(
@@ -286,7 +315,12 @@ fn read_summaries(
 
 /// Decides the country of each text: the one `--country` names, or the one the text
 /// mentions most without doubt.
-fn attribute(texts: &mut [CountryText], catalog: &Catalog, given: Option<&str>, reading: &mut Reading) {
+fn attribute(
+    texts: &mut [CountryText],
+    catalog: &Catalog,
+    given: Option<&str>,
+    reading: &mut Reading,
+) {
     if given.is_some() && texts.len() > 1 {
         reading.problems.push(problem(
             None,
@@ -335,7 +369,10 @@ fn attribute(texts: &mut [CountryText], catalog: &Catalog, given: Option<&str>, 
                 Some(t.first_line),
                 Some("country"),
                 Some(code),
-                format!("{} appears twice in the text (also from line {first})", catalog.countries.name(code)),
+                format!(
+                    "{} appears twice in the text (also from line {first})",
+                    catalog.countries.name(code)
+                ),
             ));
         }
     }
@@ -367,9 +404,13 @@ pub async fn import_narratives(
         problems: Vec::new(),
         written: false,
     };
-    let Some(edition) = repo::catalog::edition_by_year(&txn, edition_year, Visibility::All).await? else {
-        let known: Vec<String> =
-            repo::catalog::editions(&txn, Visibility::All).await?.iter().map(|e| e.year.to_string()).collect();
+    let Some(edition) = repo::catalog::edition_by_year(&txn, edition_year, Visibility::All).await?
+    else {
+        let known: Vec<String> = repo::catalog::editions(&txn, Visibility::All)
+            .await?
+            .iter()
+            .map(|e| e.year.to_string())
+            .collect();
         let known = if known.is_empty() { "none yet".to_owned() } else { known.join(", ") };
         report.problems.push(problem(
             None,
@@ -380,12 +421,17 @@ pub async fn import_narratives(
         return Ok(report);
     };
     let models = repo::catalog::indicators(&txn).await?;
-    let assessed: HashSet<i32> =
-        repo::catalog::edition_sets(&txn, &[edition.id]).await?.into_iter().map(|(_, i)| i).collect();
+    let assessed: HashSet<i32> = repo::catalog::edition_sets(&txn, &[edition.id])
+        .await?
+        .into_iter()
+        .map(|(_, i)| i)
+        .collect();
     let countries = repo::catalog::countries(&txn, None).await?;
     let spellings = repo::narratives::country_spellings(&txn).await?;
-    let names =
-        CountryNames::new(&countries.iter().map(|c| (c.iso3.clone(), c.name.clone())).collect::<Vec<_>>(), &spellings);
+    let names = CountryNames::new(
+        &countries.iter().map(|c| (c.iso3.clone(), c.name.clone())).collect::<Vec<_>>(),
+        &spellings,
+    );
     let catalog = Catalog::from_models(edition_year, &models, &assessed, names);
     let reading = read(text, &catalog, country);
     report.format = reading.format;
@@ -393,12 +439,16 @@ pub async fn import_narratives(
     report.notes = reading.notes;
     report.problems = reading.problems;
 
-    let id_of_country: HashMap<&str, i32> = countries.iter().map(|c| (c.iso3.as_str(), c.id)).collect();
-    let id_of_indicator: HashMap<&str, i32> = models.iter().map(|m| (m.slug.as_str(), m.id)).collect();
+    let id_of_country: HashMap<&str, i32> =
+        countries.iter().map(|c| (c.iso3.as_str(), c.id)).collect();
+    let id_of_indicator: HashMap<&str, i32> =
+        models.iter().map(|m| (m.slug.as_str(), m.id)).collect();
     let keys: Vec<(i32, i32)> = reading
         .countries
         .iter()
-        .filter_map(|t| t.iso3.as_deref().and_then(|c| id_of_country.get(c)).map(|&id| (id, edition.id)))
+        .filter_map(|t| {
+            t.iso3.as_deref().and_then(|c| id_of_country.get(c)).map(|&id| (id, edition.id))
+        })
         .collect();
     let members: HashSet<i32> =
         repo::catalog::memberships(&txn, &keys).await?.into_iter().map(|m| m.country_id).collect();
@@ -424,8 +474,15 @@ pub async fn import_narratives(
             }
             for printed in &t.figures {
                 outcome.figures_checked += 1;
-                let Some(&indicator_id) = id_of_indicator.get(printed.slug.as_str()) else { continue };
-                match check_figure(printed, figures.get(&(country_id, indicator_id)), &name, edition_year) {
+                let Some(&indicator_id) = id_of_indicator.get(printed.slug.as_str()) else {
+                    continue;
+                };
+                match check_figure(
+                    printed,
+                    figures.get(&(country_id, indicator_id)),
+                    &name,
+                    edition_year,
+                ) {
                     None => outcome.figures_matching += 1,
                     Some(p) => report.problems.push(p),
                 }
@@ -521,13 +578,21 @@ fn check_figure(
     country: &str,
     year: i32,
 ) -> Option<Problem> {
-    let at = |reason: String| Some(problem(Some(printed.line), Some(&printed.name), Some(&printed.printed), reason));
+    let at = |reason: String| {
+        Some(problem(Some(printed.line), Some(&printed.name), Some(&printed.printed), reason))
+    };
     let Some(&(value, delta)) = stored else {
-        return at(format!("the database has no {year} figure of {country} for {} to check against", printed.name));
+        return at(format!(
+            "the database has no {year} figure of {country} for {} to check against",
+            printed.name
+        ));
     };
     let shown = |d: Option<Decimal>| d.map_or_else(|| "n/a".to_owned(), |d| format!("{d:+.2}"));
     if printed.value.score != value {
-        return at(format!("the page prints a score of {:.2}; the database has {value:.2}", printed.value.score));
+        return at(format!(
+            "the page prints a score of {:.2}; the database has {value:.2}",
+            printed.value.score
+        ));
     }
     if printed.value.delta != delta {
         return at(format!(
@@ -567,15 +632,19 @@ give us your feedback
         let mut catalog = Catalog::reference(2023);
         // a small edition, so that each paragraph has its own indicator
         for i in &mut catalog.indicators {
-            i.assessed &= ["human-trafficking", "heroin-trade", "law-enforcement"].contains(&i.slug.as_str());
+            i.assessed &=
+                ["human-trafficking", "heroin-trade", "law-enforcement"].contains(&i.slug.as_str());
         }
         let reading = read(PAGE, &catalog, None);
         assert!(reading.problems.is_empty(), "{:?}", reading.problems);
         assert_eq!(reading.format, Some(Format::Page));
         let page = &reading.countries[0];
         assert_eq!(page.iso3.as_deref(), Some("MNG"));
-        let figures: Vec<(&str, Decimal, Option<Decimal>, usize)> =
-            page.figures.iter().map(|f| (f.slug.as_str(), f.value.score, f.value.delta, f.line)).collect();
+        let figures: Vec<(&str, Decimal, Option<Decimal>, usize)> = page
+            .figures
+            .iter()
+            .map(|f| (f.slug.as_str(), f.value.score, f.value.delta, f.line))
+            .collect();
         assert_eq!(
             figures,
             [
@@ -585,10 +654,12 @@ give us your feedback
             ]
         );
         assert_eq!(page.definitions[2].text, "A third definition.");
-        let links: Vec<&[String]> = page.narratives.iter().map(|n| n.indicators.as_slice()).collect();
+        let links: Vec<&[String]> =
+            page.narratives.iter().map(|n| n.indicators.as_slice()).collect();
         assert_eq!(links, [["human-trafficking"], ["heroin-trade"], ["law-enforcement"]]);
         assert_eq!(page.narratives[2].heading.as_deref(), Some("Resilience"));
-        let dropped: Vec<(usize, &str)> = reading.dropped.iter().map(|d| (d.line, d.reason)).collect();
+        let dropped: Vec<(usize, &str)> =
+            reading.dropped.iter().map(|d| (d.line, d.reason)).collect();
         assert_eq!(dropped, [(1, "before the first page"), (2, "link"), (14, "survey prompt")]);
     }
 
@@ -599,15 +670,18 @@ give us your feedback
             let reading = read(text, &catalog, None);
             assert!(reading.problems.is_empty(), "{:?}", reading.problems);
             let page = &reading.countries[0];
-            let figures: Vec<(String, ScoreLine)> = page.figures.iter().map(|f| (f.slug.clone(), f.value)).collect();
-            let definitions: Vec<String> = page.definitions.iter().map(|d| d.text.clone()).collect();
+            let figures: Vec<(String, ScoreLine)> =
+                page.figures.iter().map(|f| (f.slug.clone(), f.value)).collect();
+            let definitions: Vec<String> =
+                page.definitions.iter().map(|d| d.text.clone()).collect();
             let narratives: Vec<String> = page.narratives.iter().map(|n| n.body.clone()).collect();
             (reading.countries.len(), page.iso3.clone(), figures, definitions, narratives)
         };
         let plain = summary(PAGE);
         let spaced = summary(&PAGE.replace('\n', "\n\n"));
         assert_eq!(spaced, plain);
-        let bare: String = PAGE.lines().filter(|l| !l.contains("definition")).map(|l| format!("{l}\n")).collect();
+        let bare: String =
+            PAGE.lines().filter(|l| !l.contains("definition")).map(|l| format!("{l}\n")).collect();
         let (countries, iso3, figures, definitions, narratives) = summary(&bare);
         assert_eq!((countries, iso3, figures), (plain.0, plain.1, plain.2));
         assert!(definitions.is_empty());
@@ -621,7 +695,9 @@ give us your feedback
         assert!(neither.problems[0].reason.contains("neither"), "{:?}", neither.problems);
         let bare = read("Heroin trade\n4.50 n/a\nA definition.\n", &catalog, None);
         assert!(
-            bare.problems.iter().any(|p| p.row == Some(1) && p.reason.contains("no narrative paragraph")),
+            bare.problems
+                .iter()
+                .any(|p| p.row == Some(1) && p.reason.contains("no narrative paragraph")),
             "{:?}",
             bare.problems
         );

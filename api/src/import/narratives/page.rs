@@ -95,7 +95,10 @@ pub struct PageBlock {
 }
 
 /// The indicator a name line names, and the furniture glued before the name, if any.
-fn named_indicator<'c, 'l>(line: &'l str, catalog: &'c Catalog) -> Option<(&'c super::CatalogIndicator, &'l str)> {
+fn named_indicator<'c, 'l>(
+    line: &'l str,
+    catalog: &'c Catalog,
+) -> Option<(&'c super::CatalogIndicator, &'l str)> {
     catalog
         .indicators
         .iter()
@@ -117,7 +120,11 @@ struct FigureAt<'c, 'l> {
 }
 
 /// Where a figure starts: a line naming an indicator, then (after any blank lines) a score line.
-fn figure_at<'c, 'l>(lines: &[Line<'l>], at: usize, catalog: &'c Catalog) -> Option<FigureAt<'c, 'l>> {
+fn figure_at<'c, 'l>(
+    lines: &[Line<'l>],
+    at: usize,
+    catalog: &'c Catalog,
+) -> Option<FigureAt<'c, 'l>> {
     let score_at = (at + 1..lines.len()).find(|&k| !lines[k].text().is_empty())?;
     let value = score_line(lines[score_at].text())?;
     let (indicator, glued) = named_indicator(lines[at].raw.trim(), catalog)?;
@@ -138,10 +145,12 @@ pub fn read(lines: &[Line<'_>], catalog: &Catalog, dropped: &mut Vec<Dropped>) -
     let mut at = 0;
     while at < lines.len() {
         let line = lines[at];
-        if let Some(FigureAt { indicator, glued, score_at, value }) = figure_at(lines, at, catalog) {
+        if let Some(FigureAt { indicator, glued, score_at, value }) = figure_at(lines, at, catalog)
+        {
             // figures after prose start the next country's page; blank lines and furniture
             // between figures do not
-            let continuing = texts.last().is_some_and(|t| !t.iter().any(|l| furniture(l.text()).is_none()));
+            let continuing =
+                texts.last().is_some_and(|t| !t.iter().any(|l| furniture(l.text()).is_none()));
             if !continuing {
                 blocks.push(PageBlock { first_line: line.number, ..PageBlock::default() });
                 texts.push(Vec::new());
@@ -204,8 +213,10 @@ fn furniture(text: &str) -> Option<&'static str> {
     if text.is_empty() {
         return Some("blank");
     }
-    text::furniture(text)
-        .or_else(|| (text.split_whitespace().count() < 6 && !text::ends_sentence(text)).then_some("not a sentence"))
+    text::furniture(text).or_else(|| {
+        (text.split_whitespace().count() < 6 && !text::ends_sentence(text))
+            .then_some("not a sentence")
+    })
 }
 
 /// The narrative paragraphs of one page: one per line, furniture left out, and a line cut

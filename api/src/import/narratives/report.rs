@@ -90,7 +90,11 @@ impl fmt::Display for NarrativeReport {
                 _ => "unknown country".to_owned(),
             };
             let how = if country.given { "named with --country" } else { "told by the text" };
-            writeln!(f, "{who}, from line {}: {how} (mentions: {})", country.first_line, country.mentions)?;
+            writeln!(
+                f,
+                "{who}, from line {}: {how} (mentions: {})",
+                country.first_line, country.mentions
+            )?;
             if country.figures_checked > 0 {
                 writeln!(
                     f,
@@ -102,7 +106,13 @@ impl fmt::Display for NarrativeReport {
             for n in &country.narratives {
                 let heading = n.heading.as_deref().map(|h| format!("{h}: ")).unwrap_or_default();
                 let how = if n.by_position { " (by position only)" } else { "" };
-                writeln!(f, "   {:>3}  line {:<4} {heading}{}{how}", n.position, n.line, n.indicators.join(", "))?;
+                writeln!(
+                    f,
+                    "   {:>3}  line {:<4} {heading}{}{how}",
+                    n.position,
+                    n.line,
+                    n.indicators.join(", ")
+                )?;
                 writeln!(f, "              {} words: {}", n.words, n.opening)?;
             }
         }
@@ -112,7 +122,11 @@ impl fmt::Display for NarrativeReport {
             "definitions:  {} printed, {} {verb} as descriptions of indicators that had none",
             self.definitions_read, self.descriptions_stored
         )?;
-        writeln!(f, "dropped:      {} pieces of page furniture and other text", self.dropped.len())?;
+        writeln!(
+            f,
+            "dropped:      {} pieces of page furniture and other text",
+            self.dropped.len()
+        )?;
         for d in &self.dropped {
             writeln!(f, "  line {:<4} {} ({})", d.line, d.text, d.reason)?;
         }

@@ -43,7 +43,11 @@ fn line_furniture(text: &str) -> Option<&'static str> {
 
 /// Splits the text into country summaries and their sections. A heading that does not come
 /// after the previous one in the summaries' order starts another country.
-pub fn read(lines: &[Line<'_>], words: &DocumentWords, dropped: &mut Vec<Dropped>) -> Vec<SummaryBlock> {
+pub fn read(
+    lines: &[Line<'_>],
+    words: &DocumentWords,
+    dropped: &mut Vec<Dropped>,
+) -> Vec<SummaryBlock> {
     let mut blocks: Vec<SummaryBlock> = Vec::new();
     let mut last_heading: Option<usize> = None;
     let mut paragraph: Vec<Line<'_>> = Vec::new();
@@ -159,7 +163,11 @@ its people.
         assert_eq!(first.sections[0].paragraphs.len(), 2);
         let drugs = &first.sections[1].paragraphs;
         assert_eq!(drugs.len(), 1, "the page break does not end the paragraph: {drugs:?}");
-        assert!(drugs[0].text.ends_with("long and poorly guarded by the state."), "{}", drugs[0].text);
+        assert!(
+            drugs[0].text.ends_with("long and poorly guarded by the state."),
+            "{}",
+            drugs[0].text
+        );
         let reasons: Vec<&str> = dropped.iter().map(|d| d.reason).collect();
         assert_eq!(
             reasons,
@@ -178,6 +186,9 @@ its people.
 
     #[test]
     fn headings_read_in_sentence_case() {
-        assert_eq!(sentence_case("CIVIL SOCIETY AND SOCIAL PROTECTION"), "Civil society and social protection");
+        assert_eq!(
+            sentence_case("CIVIL SOCIETY AND SOCIAL PROTECTION"),
+            "Civil society and social protection"
+        );
     }
 }

@@ -93,7 +93,8 @@ fn has_web_address(text: &str) -> bool {
             let before = text[..at].chars().next_back();
             // "globalinitiative.netCriminal": the page glues the next text on, in upper case
             let after = text[at + tld.len()..].chars().next();
-            before.is_some_and(char::is_alphanumeric) && !after.is_some_and(|c| c.is_ascii_lowercase())
+            before.is_some_and(char::is_alphanumeric)
+                && !after.is_some_and(|c| c.is_ascii_lowercase())
         })
     })
 }
@@ -106,7 +107,10 @@ fn is_page_number(text: &str) -> bool {
         [n] => number(n),
         [page, n] => page.eq_ignore_ascii_case("page") && number(n),
         [page, n, of, m] => {
-            page.eq_ignore_ascii_case("page") && number(n) && of.eq_ignore_ascii_case("of") && number(m)
+            page.eq_ignore_ascii_case("page")
+                && number(n)
+                && of.eq_ignore_ascii_case("of")
+                && number(m)
         }
         _ => false,
     }
@@ -126,11 +130,12 @@ pub fn ends_sentence(text: &str) -> bool {
 /// Fragments that end a word and are not words themselves: "organiza-" + "tion" was one
 /// word cut by the line end, while "Mafia-" + "style" is a compound that keeps its hyphen.
 const WORD_ENDINGS: &[&str] = &[
-    "tion", "tions", "sion", "sions", "ment", "ments", "ness", "ity", "ities", "ing", "ings", "ed", "ly", "ally",
-    "ance", "ances", "ence", "ences", "ous", "ive", "ives", "al", "ated", "ation", "ations", "ised", "ized", "ise",
-    "ize", "ises", "izes", "ism", "isms", "ist", "ists", "ful", "less", "able", "ible", "ure", "ures", "ency", "ancy",
-    "ship", "ial", "ian", "ians", "ics", "ity", "ties", "ry", "ries", "tive", "tives", "ter", "ters", "ger", "gers",
-    "ble", "bly", "nal", "tal", "cal", "cally",
+    "tion", "tions", "sion", "sions", "ment", "ments", "ness", "ity", "ities", "ing", "ings", "ed",
+    "ly", "ally", "ance", "ances", "ence", "ences", "ous", "ive", "ives", "al", "ated", "ation",
+    "ations", "ised", "ized", "ise", "ize", "ises", "izes", "ism", "isms", "ist", "ists", "ful",
+    "less", "able", "ible", "ure", "ures", "ency", "ancy", "ship", "ial", "ian", "ians", "ics",
+    "ity", "ties", "ry", "ries", "tive", "tives", "ter", "ters", "ger", "gers", "ble", "bly",
+    "nal", "tal", "cal", "cally",
 ];
 
 /// The words a document uses, hyphenated compounds whole: they decide whether a hyphen at
@@ -214,8 +219,9 @@ fn line_end_separator(content: &str, spaced: bool) -> &'static str {
 /// The last word of `text` before its final hyphen: "anti-money-" gives "money".
 fn last_word(text: &str) -> &str {
     let body = text.strip_suffix(['-', '\u{2010}']).unwrap_or(text);
-    let start =
-        body.rfind(|c: char| !c.is_alphabetic()).map_or(0, |i| i + body[i..].chars().next().map_or(1, char::len_utf8));
+    let start = body
+        .rfind(|c: char| !c.is_alphabetic())
+        .map_or(0, |i| i + body[i..].chars().next().map_or(1, char::len_utf8));
     &body[start..]
 }
 
@@ -243,7 +249,10 @@ mod tests {
         assert_eq!(furniture("14"), Some("page number"));
         assert_eq!(furniture("©2021  OCINDEX.NET/COUNTRY/NOWHERE"), Some("footer"));
         assert_eq!(furniture("See example.orgThe next heading"), Some("link"));
-        assert_eq!(furniture("Please take a minute for this survey about the site."), Some("survey prompt"));
+        assert_eq!(
+            furniture("Please take a minute for this survey about the site."),
+            Some("survey prompt")
+        );
         assert_eq!(furniture("Customs officers seized 14 tonnes of resin in the port."), None);
         assert_eq!(furniture("The e.g. abbreviation is not a net.work address."), None);
         assert!(is_capitals("CRIME INDEX"));
@@ -271,12 +280,18 @@ mod tests {
         assert_eq!(join("the route –\nwhich is long"), "the route – which is long");
         assert_eq!(join("the East-\nWest corridor"), "the East-West corridor");
         // the word appears whole elsewhere, so the hyphen was the line's
-        assert_eq!(join("a cross-\nborder route; crossborder trade"), "a crossborder route; crossborder trade");
+        assert_eq!(
+            join("a cross-\nborder route; crossborder trade"),
+            "a crossborder route; crossborder trade"
+        );
         assert_eq!(join("two\n  spaced   lines "), "two spaced lines");
     }
 
     #[test]
     fn folded_words_match_country_keys() {
-        assert_eq!(folded_words("Türkiye’s port, Kyrgyz–Tajik"), ["turkiye", "s", "port", "kyrgyz", "tajik"]);
+        assert_eq!(
+            folded_words("Türkiye’s port, Kyrgyz–Tajik"),
+            ["turkiye", "s", "port", "kyrgyz", "tajik"]
+        );
     }
 }

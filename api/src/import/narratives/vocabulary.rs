@@ -12,7 +12,11 @@ pub struct Keywords {
     pub weak: &'static [&'static str],
 }
 
-const fn kw(slug: &'static str, strong: &'static [&'static str], weak: &'static [&'static str]) -> Keywords {
+const fn kw(
+    slug: &'static str,
+    strong: &'static [&'static str],
+    weak: &'static [&'static str],
+) -> Keywords {
     Keywords { slug, strong, weak }
 }
 
@@ -33,8 +37,21 @@ pub const KEYWORDS: &[Keywords] = &[
     ),
     kw(
         "human-smuggling",
-        &["human smuggling", "migrant smuggling", "people smuggling", "smuggling of migrants", "smuggled migrants"],
-        &["irregular migra*", "migrants", "smugglers", "travel documents", "visa*", "migration documents"],
+        &[
+            "human smuggling",
+            "migrant smuggling",
+            "people smuggling",
+            "smuggling of migrants",
+            "smuggled migrants",
+        ],
+        &[
+            "irregular migra*",
+            "migrants",
+            "smugglers",
+            "travel documents",
+            "visa*",
+            "migration documents",
+        ],
     ),
     kw(
         "extortion-and-protection-racketeering",
@@ -56,7 +73,11 @@ pub const KEYWORDS: &[Keywords] = &[
         &["excis*", "tobacco", "cigarette*", "alcohol"],
         &["smuggling of goods", "consumer goods", "contraband"],
     ),
-    kw("flora-crimes", &["flora", "logging", "timber"], &["forest*", "trees", "plants", "firewood", "harvest*"]),
+    kw(
+        "flora-crimes",
+        &["flora", "logging", "timber"],
+        &["forest*", "trees", "plants", "firewood", "harvest*"],
+    ),
     kw(
         "fauna-crimes",
         &["fauna", "wildlife", "poach*", "iuu fishing"],
@@ -64,8 +85,26 @@ pub const KEYWORDS: &[Keywords] = &[
     ),
     kw(
         "non-renewable-resource-crimes",
-        &["non renewable", "illegal mining", "illicit mining", "fuel smuggling", "natural resources", "mineral*"],
-        &["fuel", "oil", "gold", "mining", "mined", "coal", "petroleum", "gas", "metals", "deposits"],
+        &[
+            "non renewable",
+            "illegal mining",
+            "illicit mining",
+            "fuel smuggling",
+            "natural resources",
+            "mineral*",
+        ],
+        &[
+            "fuel",
+            "oil",
+            "gold",
+            "mining",
+            "mined",
+            "coal",
+            "petroleum",
+            "gas",
+            "metals",
+            "deposits",
+        ],
     ),
     kw("heroin-trade", &["heroin"], &["opiat*", "opium", "opioid*", "poppy"]),
     kw("cocaine-trade", &["cocaine"], &["coca"]),
@@ -73,7 +112,16 @@ pub const KEYWORDS: &[Keywords] = &[
     kw(
         "synthetic-drug-trade",
         &["synthetic drug*", "synthetic", "methamphetamine*", "amphetamine*"],
-        &["ecstasy", "laborator*", "precursor*", "psychoactive", "captagon", "fentanyl", "tramadol", "mephedrone"],
+        &[
+            "ecstasy",
+            "laborator*",
+            "precursor*",
+            "psychoactive",
+            "captagon",
+            "fentanyl",
+            "tramadol",
+            "mephedrone",
+        ],
     ),
     kw(
         "cyber-dependent-crimes",
@@ -120,7 +168,15 @@ pub const KEYWORDS: &[Keywords] = &[
     kw(
         "national-policies-and-laws",
         &["national policies", "legislative framework", "legislation", "laws"],
-        &["legislative", "amendment*", "legal framework", "policy", "policies", "strategy", "action plan"],
+        &[
+            "legislative",
+            "amendment*",
+            "legal framework",
+            "policy",
+            "policies",
+            "strategy",
+            "action plan",
+        ],
     ),
     kw(
         "judicial-system-and-detention",
@@ -160,7 +216,11 @@ pub const KEYWORDS: &[Keywords] = &[
         &["victim*", "witness*", "shelters"],
         &["assistance", "support", "treatment", "rehabilitat*", "referral"],
     ),
-    kw("prevention", &["prevention", "prevent*", "awareness"], &["campaign*", "hotline", "education", "training"]),
+    kw(
+        "prevention",
+        &["prevention", "prevent*", "awareness"],
+        &["campaign*", "hotline", "education", "training"],
+    ),
     kw(
         "non-state-actors",
         &["civil society", "ngos", "ngo", "media", "journalist*", "press"],
@@ -194,14 +254,33 @@ pub const SECTIONS: &[Section] = &[
     section("CRIMINAL MARKETS", Covers::Pillar("criminal-markets")),
     section(
         "PEOPLE",
-        Covers::Indicators(&["human-trafficking", "human-smuggling", "extortion-and-protection-racketeering"]),
+        Covers::Indicators(&[
+            "human-trafficking",
+            "human-smuggling",
+            "extortion-and-protection-racketeering",
+        ]),
     ),
     section(
         "TRADE",
-        Covers::Indicators(&["arms-trafficking", "trade-in-counterfeit-goods", "illicit-trade-in-excisable-goods"]),
+        Covers::Indicators(&[
+            "arms-trafficking",
+            "trade-in-counterfeit-goods",
+            "illicit-trade-in-excisable-goods",
+        ]),
     ),
-    section("ENVIRONMENT", Covers::Indicators(&["flora-crimes", "fauna-crimes", "non-renewable-resource-crimes"])),
-    section("DRUGS", Covers::Indicators(&["heroin-trade", "cocaine-trade", "cannabis-trade", "synthetic-drug-trade"])),
+    section(
+        "ENVIRONMENT",
+        Covers::Indicators(&["flora-crimes", "fauna-crimes", "non-renewable-resource-crimes"]),
+    ),
+    section(
+        "DRUGS",
+        Covers::Indicators(&[
+            "heroin-trade",
+            "cocaine-trade",
+            "cannabis-trade",
+            "synthetic-drug-trade",
+        ]),
+    ),
     section("CYBER CRIMES", Covers::Indicators(&["cyber-dependent-crimes"])),
     section("FINANCIAL CRIMES", Covers::Indicators(&["financial-crimes"])),
     section("CRIMINAL ACTORS", Covers::Pillar("criminal-actors")),
@@ -217,7 +296,11 @@ pub const SECTIONS: &[Section] = &[
     ),
     section(
         "CRIMINAL JUSTICE AND SECURITY",
-        Covers::Indicators(&["judicial-system-and-detention", "law-enforcement", "territorial-integrity"]),
+        Covers::Indicators(&[
+            "judicial-system-and-detention",
+            "law-enforcement",
+            "territorial-integrity",
+        ]),
     ),
     section(
         "ECONOMIC AND FINANCIAL ENVIRONMENT",
@@ -246,7 +329,8 @@ mod tests {
 
     #[test]
     fn sections_name_real_indicators_and_each_raw_indicator_once() {
-        let composites: Vec<String> = INDICATORS.iter().filter(|i| i.is_composite).map(|i| slugify(i.name)).collect();
+        let composites: Vec<String> =
+            INDICATORS.iter().filter(|i| i.is_composite).map(|i| slugify(i.name)).collect();
         let mut seen = Vec::new();
         for s in SECTIONS {
             match s.covers {
@@ -257,7 +341,11 @@ mod tests {
         let mut raw = raw_slugs();
         // criminal actors has no sub-sections: its heading covers the whole pillar
         raw.retain(|s| !seen.contains(s));
-        assert_eq!(raw.len(), 5, "only the five actor types are covered by a pillar heading: {raw:?}");
+        assert_eq!(
+            raw.len(),
+            5,
+            "only the five actor types are covered by a pillar heading: {raw:?}"
+        );
         seen.sort();
         let before = seen.len();
         seen.dedup();
