@@ -11,4 +11,5 @@ pub mod import;
 pub mod methodology;
 pub mod repo;
 pub mod startup;
+pub mod telemetry;
 pub mod workflow;

@@ -3,10 +3,9 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 use ocindex::config::{Settings, DEFAULT_DATABASE_URL};
 use ocindex::startup::Application;
-use ocindex::{database, graphql, import};
+use ocindex::{database, graphql, import, telemetry};
 use std::path::PathBuf;
 use std::process::ExitCode;
-use tracing_subscriber::EnvFilter;
 
 #[derive(Parser)]
 #[command(name = "ocindex", version, about = "GraphQL API over the Global Organized Crime Index")]
@@ -54,12 +53,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    telemetry::init();
     match run(Cli::parse()).await {
         Ok(code) => code,
         Err(err) => {

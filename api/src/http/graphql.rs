@@ -1,7 +1,8 @@
-//! HTTP surface: GraphQL over HTTP (GET and POST), GraphiQL, and health probes.
+//! GraphQL over HTTP: GET and POST at `/graphql`, GraphiQL for browsers, and the public
+//! path through the answer cache.
+use super::{AppState, MAX_BODY_BYTES};
 use crate::auth::{self, Principal};
-use crate::cache::ResponseCache;
-use crate::graphql::{self, AppSchema};
+use crate::graphql;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::ErrorExtensions;
 use async_graphql_axum::rejection::GraphQLRejection;
@@ -10,39 +11,9 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
-use axum::Router;
-use sea_orm::DatabaseConnection;
-use std::sync::Arc;
-use std::time::Duration;
-use tower_http::limit::RequestBodyLimitLayer;
-use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
-
-/// The largest request body accepted (an upload of the official dataset fits comfortably).
-pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
-
-#[derive(Clone)]
-pub struct AppState {
-    pub db: DatabaseConnection,
-    pub schema: AppSchema,
-    pub admin_token: Option<Arc<str>>,
-    pub cache: Arc<ResponseCache>,
-}
-
-pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/graphql", get(graphql_get).post(graphql_post))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(ready))
-        .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
-        .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, Duration::from_secs(60)))
-        .layer(TraceLayer::new_for_http())
-        .with_state(state)
-}
 
 /// GET serves GraphiQL to a browser and executes a query given in the query string.
-async fn graphql_get(State(state): State<AppState>, request: Request) -> Response {
+pub async fn get(State(state): State<AppState>, request: Request) -> Response {
     let has_query =
         request.uri().query().is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")));
     if !has_query {
@@ -51,7 +22,7 @@ async fn graphql_get(State(state): State<AppState>, request: Request) -> Respons
     execute(state, request).await
 }
 
-async fn graphql_post(State(state): State<AppState>, request: Request) -> Response {
+pub async fn post(State(state): State<AppState>, request: Request) -> Response {
     execute(state, request).await
 }
 
@@ -152,14 +123,4 @@ fn json(response: &impl serde::Serialize) -> Response {
 
 fn json_bytes(body: Bytes) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-}
-
-async fn ready(State(state): State<AppState>) -> impl IntoResponse {
-    match state.db.ping().await {
-        Ok(()) => (StatusCode::OK, "ready"),
-        Err(err) => {
-            tracing::warn!(error = %err, "readiness check failed");
-            (StatusCode::SERVICE_UNAVAILABLE, "database unreachable")
-        }
-    }
 }
