@@ -11,13 +11,9 @@ pub type Result<T, E = ApiError> = std::result::Result<T, E>;
 /// message, and ours must always carry its code, so the only way out is [`ErrorExtensions`].
 #[derive(Debug, Clone)]
 pub enum ApiError {
-    /// The request names something wrong: `field` is the argument path, `value` what was sent.
-    BadUserInput {
-        message: String,
-        field: Option<String>,
-        value: Option<String>,
-        details: Option<Value>,
-    },
+    /// The request names something wrong (boxed: it is the largest variant, and every
+    /// `Result` of the API carries an `ApiError`).
+    BadUserInput(Box<BadInput>),
     NotFound(String),
     Conflict(String),
     Unauthenticated,
@@ -26,20 +22,42 @@ pub enum ApiError {
     Internal(Arc<anyhow::Error>),
 }
 
+/// What a `BAD_USER_INPUT` error tells the caller.
+#[derive(Debug, Clone)]
+pub struct BadInput {
+    pub message: String,
+    /// The argument path, e.g. `input.scores[3].value`.
+    pub field: Option<String>,
+    /// What was sent there.
+    pub value: Option<String>,
+    /// Every problem of a batch, under `extensions.problems`.
+    pub details: Option<Value>,
+}
+
 impl ApiError {
     pub fn bad_input(field: &str, value: impl ToString, message: impl Into<String>) -> Self {
-        Self::BadUserInput {
+        Self::BadUserInput(Box::new(BadInput {
             message: message.into(),
             field: Some(field.to_owned()),
             value: Some(value.to_string()),
             details: None,
-        }
+        }))
+    }
+
+    /// A refusal of a whole argument, naming no single value.
+    pub fn bad_argument(field: &str, message: impl Into<String>) -> Self {
+        Self::BadUserInput(Box::new(BadInput {
+            message: message.into(),
+            field: Some(field.to_owned()),
+            value: None,
+            details: None,
+        }))
     }
 
     /// The message a caller reads; internal causes stay in the log.
     pub fn message(&self) -> String {
         match self {
-            Self::BadUserInput { message, .. } => message.clone(),
+            Self::BadUserInput(bad) => bad.message.clone(),
             Self::NotFound(m) | Self::Conflict(m) | Self::Forbidden(m) => m.clone(),
             Self::Unauthenticated => {
                 "authentication required: send Authorization: Bearer <token>".into()
@@ -55,7 +73,7 @@ impl ApiError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BadUserInput { .. } => "BAD_USER_INPUT",
+            Self::BadUserInput(_) => "BAD_USER_INPUT",
             Self::NotFound(_) => "NOT_FOUND",
             Self::Conflict(_) => "CONFLICT",
             Self::Unauthenticated => "UNAUTHENTICATED",
@@ -85,14 +103,14 @@ impl ErrorExtensions for ApiError {
         }
         async_graphql::Error::new(self.message()).extend_with(|_, ext| {
             ext.set("code", self.code());
-            if let Self::BadUserInput { field, value, details, .. } = self {
-                if let Some(field) = field {
+            if let Self::BadUserInput(bad) = self {
+                if let Some(field) = &bad.field {
                     ext.set("field", field.as_str());
                 }
-                if let Some(value) = value {
+                if let Some(value) = &bad.value {
                     ext.set("value", value.as_str());
                 }
-                if let Some(details) = details {
+                if let Some(details) = &bad.details {
                     ext.set("problems", details.clone());
                 }
             }

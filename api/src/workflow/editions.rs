@@ -81,12 +81,10 @@ async fn create_draft(txn: &DatabaseTransaction, new: &NewEdition) -> Result<Don
         None => None,
     };
     if indicators_from.is_none() && new.indicators.is_empty() {
-        return Err(ApiError::BadUserInput {
-            message: "an edition needs indicators: give indicatorsFrom, indicators or both".into(),
-            field: Some("input".into()),
-            value: None,
-            details: None,
-        });
+        return Err(ApiError::bad_argument(
+            "input",
+            "an edition needs indicators: give indicatorsFrom, indicators or both",
+        ));
     }
     let members_from = match (new.members_from, &indicators_from) {
         (Some(year), _) => Some(source("input.membersFrom", year).await?),

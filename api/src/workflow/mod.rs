@@ -11,7 +11,7 @@ pub mod scores;
 
 pub use crate::auth::Actor;
 
-use crate::error::{ApiError, Result};
+use crate::error::{ApiError, BadInput, Result};
 use crate::repo;
 use async_graphql::Value;
 use entity::{audit_entry, edition};
@@ -78,8 +78,10 @@ pub async fn record_refusal(
     err: &ApiError,
 ) {
     let problems = match err {
-        ApiError::BadUserInput { details: Some(Value::List(list)), .. } => list.len() as i64,
-        ApiError::BadUserInput { .. } => 1,
+        ApiError::BadUserInput(bad) => match &bad.details {
+            Some(Value::List(list)) => list.len() as i64,
+            _ => 1,
+        },
         _ => 0,
     };
     let counts = if problems > 0 { vec![("problems", problems)] } else { Vec::new() };
@@ -120,12 +122,12 @@ fn entry(
 /// A refusal that lists every problem of the input under `extensions.problems`.
 pub fn refuse<P: Serialize>(field: &str, message: String, problems: &[P]) -> ApiError {
     match async_graphql::to_value(problems) {
-        Ok(details) => ApiError::BadUserInput {
+        Ok(details) => ApiError::BadUserInput(Box::new(BadInput {
             message,
             field: Some(field.to_owned()),
             value: None,
             details: Some(details),
-        },
+        })),
         Err(err) => ApiError::internal(anyhow::anyhow!("serialising problems: {err}")),
     }
 }
