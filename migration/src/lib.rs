@@ -1,8 +1,6 @@
 //! Schema of the Index database: one migration per concern, each with a real `down`.
 pub use sea_orm_migration::prelude::*;
 
-pub mod reference;
-
 pub struct Migrator;
 
 #[async_trait::async_trait]

@@ -1,5 +1,5 @@
 //! The Index's indicator tree, so that every database knows the pillars before any import.
-use crate::reference::{slugify, INDICATORS};
+use reference::{slugify, INDICATORS};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
 

@@ -1,5 +1,5 @@
 //! The 193 UN member states with their ISO3 codes and every spelling the Index's sources use.
-use crate::reference::{alias_key, slugify, COUNTRIES};
+use reference::{alias_key, slugify, COUNTRIES};
 use sea_orm_migration::prelude::*;
 use sea_orm_migration::sea_orm::{ConnectionTrait, Statement};
 

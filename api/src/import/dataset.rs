@@ -6,7 +6,7 @@ use crate::domain::Continent;
 use crate::methodology::{evaluate, round_half_up, Exact, HalfStep, Node};
 use calamine::{Data, Reader, Xlsx};
 use entity::indicator;
-use migration::reference::{alias_key, slugify, INDICATORS};
+use reference::{alias_key, slugify, INDICATORS};
 use rust_decimal::Decimal;
 use std::collections::{HashMap, HashSet};
 use std::io::Cursor;

@@ -4,7 +4,7 @@ use super::{CountryRow, EditionData};
 use crate::domain::Continent;
 use crate::methodology::HalfStep;
 use entity::{country, indicator};
-use migration::reference::INDICATORS;
+use reference::INDICATORS;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -53,7 +53,7 @@ pub fn editions(countries: &[country::Model], indicators: &[indicator::Model]) -
             indicator_ids: INDICATORS
                 .iter()
                 .filter(|def| def.since <= year)
-                .filter_map(|def| indicator_id(&migration::reference::slugify(def.name)))
+                .filter_map(|def| indicator_id(&reference::slugify(def.name)))
                 .collect(),
             rows: rows
                 .iter()

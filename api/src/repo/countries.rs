@@ -1,7 +1,7 @@
 //! Writes of countries: new member states, renames, and the spellings (aliases) that the
 //! importers resolve names by.
 use entity::{country, country_alias};
-use migration::reference::alias_key;
+use reference::alias_key;
 use sea_orm::sea_query::OnConflict;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,

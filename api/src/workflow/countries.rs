@@ -6,7 +6,7 @@ use crate::domain::{Continent, CountryCode};
 use crate::error::{ApiError, Result};
 use crate::repo;
 use entity::country;
-use migration::reference::{alias_key, slugify};
+use reference::{alias_key, slugify};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
 /// A country to create or change. Absent fields are left as they are.

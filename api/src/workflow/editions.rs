@@ -5,7 +5,7 @@ use super::{find_edition, locked, refuse, run, Actor, Done};
 use crate::error::{ApiError, Result};
 use crate::repo;
 use entity::{edition, indicator};
-use migration::reference::slugify;
+use reference::slugify;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};

@@ -1,6 +1,6 @@
 //! Which country a narrative text is about, from the names and demonyms it mentions.
 use super::text::folded_words;
-use migration::reference::alias_key;
+use reference::alias_key;
 use std::collections::HashMap;
 
 const COUNTRY_WORDS: &str = include_str!("country_words.csv");
@@ -45,11 +45,9 @@ impl CountryNames {
 
     /// From the project's reference data, as the seed migration writes it.
     pub fn reference() -> Self {
-        let countries: Vec<(String, String)> = migration::reference::COUNTRIES
-            .iter()
-            .map(|c| (c.iso3.to_owned(), c.name.to_owned()))
-            .collect();
-        let spellings: Vec<(String, String)> = migration::reference::COUNTRIES
+        let countries: Vec<(String, String)> =
+            reference::COUNTRIES.iter().map(|c| (c.iso3.to_owned(), c.name.to_owned())).collect();
+        let spellings: Vec<(String, String)> = reference::COUNTRIES
             .iter()
             .flat_map(|c| c.aliases.iter().map(|a| (c.iso3.to_owned(), (*a).to_owned())))
             .collect();
@@ -168,7 +166,7 @@ mod tests {
             .filter(|iso3| *iso3 != "-")
             .collect();
         listed.sort_unstable();
-        let mut known: Vec<&str> = migration::reference::COUNTRIES.iter().map(|c| c.iso3).collect();
+        let mut known: Vec<&str> = reference::COUNTRIES.iter().map(|c| c.iso3).collect();
         known.sort_unstable();
         assert_eq!(listed, known);
     }

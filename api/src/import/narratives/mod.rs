@@ -17,7 +17,7 @@ use crate::import::Problem;
 use crate::repo::{self, Visibility};
 use entity::indicator;
 use link::Topic;
-use migration::reference::INDICATORS;
+use reference::INDICATORS;
 use rust_decimal::Decimal;
 use sea_orm::{DatabaseConnection, DbErr, TransactionTrait};
 use serde::Serialize;
@@ -61,7 +61,7 @@ impl Catalog {
         let indicators = INDICATORS
             .iter()
             .map(|def| CatalogIndicator {
-                slug: migration::reference::slugify(def.name),
+                slug: reference::slugify(def.name),
                 name: def.name.to_owned(),
                 parent: def.parent.map(str::to_owned),
                 is_composite: def.is_composite,

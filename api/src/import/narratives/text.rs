@@ -229,7 +229,7 @@ fn last_word(text: &str) -> &str {
 pub fn folded_words(text: &str) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
-        .map(migration::reference::alias_key)
+        .map(reference::alias_key)
         .filter(|w| !w.is_empty())
         .collect()
 }

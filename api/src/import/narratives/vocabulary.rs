@@ -315,7 +315,7 @@ pub const SECTIONS: &[Section] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
-    use migration::reference::{slugify, INDICATORS};
+    use reference::{slugify, INDICATORS};
 
     fn raw_slugs() -> Vec<String> {
         INDICATORS.iter().filter(|i| !i.is_composite).map(|i| slugify(i.name)).collect()

@@ -70,10 +70,10 @@ pub const INDICATORS: &[IndicatorDef] = &[
     node("Non-state actors", RES, RESILIENCE, false, 2021),
 ];
 
-/// The slug of a name: lower case, every run of non-letters turned into one `-`.
+/// The slug of a name: folded to ASCII, lower case, every run of non-letters turned into one `-`.
 pub fn slugify(name: &str) -> String {
     let mut slug = String::with_capacity(name.len());
-    for c in name.chars().map(fold_accent) {
+    for c in fold(name).chars() {
         if c.is_ascii_alphabetic() {
             slug.push(c.to_ascii_lowercase());
         } else if !slug.is_empty() && !slug.ends_with('-') {
@@ -89,24 +89,14 @@ pub fn slugify(name: &str) -> String {
 /// The key under which a spelling of a country's name is looked up: "Korea, Rep," and
 /// "Korea, Rep." fold to the same key, as do "eSwatini" and "Eswatini".
 pub fn alias_key(name: &str) -> String {
-    name.chars()
-        .map(fold_accent)
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+    fold(name).chars().filter(char::is_ascii_alphanumeric).map(|c| c.to_ascii_lowercase()).collect()
 }
 
-/// The Latin letters with diacritics that country names use, folded to their base letter.
-fn fold_accent(c: char) -> char {
-    match c {
-        'à'..='å' | 'À'..='Å' => 'a',
-        'ç' | 'Ç' => 'c',
-        'è'..='ë' | 'È'..='Ë' => 'e',
-        'ì'..='ï' | 'Ì'..='Ï' => 'i',
-        'ò'..='ö' | 'Ò'..='Ö' => 'o',
-        'ù'..='ü' | 'Ù'..='Ü' => 'u',
-        c => c,
-    }
+/// `name` transliterated to ASCII by `deunicode` (every script and diacritic, not only the
+/// letters today's names use). A character it has no transliteration for becomes a space, so
+/// that it separates words in a slug and vanishes from a key.
+fn fold(name: &str) -> String {
+    deunicode::deunicode_with_tofu(name, " ")
 }
 
 /// A UN member state: ISO 3166-1 alpha-3 code, the name the Index uses, and other spellings
@@ -337,6 +327,14 @@ mod tests {
         assert_eq!(alias_key("eSwatini"), alias_key("Eswatini"));
         assert_eq!(alias_key("Türkiye"), "turkiye");
         assert_eq!(slugify("Côte d'Ivoire"), "cote-d-ivoire");
+    }
+
+    #[test]
+    fn letters_beyond_the_old_accent_table_fold_too() {
+        assert_eq!(alias_key("España"), "espana");
+        assert_eq!(alias_key("Føroyar"), "foroyar");
+        assert_eq!(alias_key("Łódź"), "lodz");
+        assert_eq!(slugify("Curaçao & Ærø"), "curacao-aero");
     }
 
     #[test]
