@@ -54,6 +54,17 @@ impl Continent {
         Self::ALL.into_iter().find(|c| c.as_db() == value)
     }
 
+    /// The name as the Index prints it ("Asia", "Americas").
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Africa => "Africa",
+            Self::Americas => "Americas",
+            Self::Asia => "Asia",
+            Self::Europe => "Europe",
+            Self::Oceania => "Oceania",
+        }
+    }
+
     /// Reads a continent as the dataset spells it ("Asia", "Americas").
     pub fn from_name(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.as_db().eq_ignore_ascii_case(name.trim()))

@@ -9,3 +9,4 @@ mod queries;
 mod sample;
 mod schema;
 mod seeds;
+mod statistics;

@@ -162,6 +162,17 @@ impl Country {
     ) -> Result<Vec<super::narrative::Narrative>> {
         super::narrative::of_country(ctx, &self.0, edition, indicator.as_deref()).await
     }
+
+    /// The country's figure for every indicator of an edition next to the means of its
+    /// continent, its region and the whole edition (each from unrounded values, rounded half
+    /// up once), in tree order.
+    async fn comparison(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the edition's year; default: the latest published")] edition: Option<i32>,
+    ) -> Result<Vec<super::statistics::IndicatorComparison>> {
+        super::statistics::comparison(ctx, &self.0, edition).await
+    }
 }
 
 #[derive(Default)]

@@ -12,6 +12,7 @@ mod narrative;
 mod node;
 mod ranking;
 mod score;
+mod statistics;
 
 pub use context::{Principal, RequestContext};
 pub use narrative::{
@@ -30,6 +31,7 @@ pub struct QueryRoot(
     ranking::RankingQuery,
     node::NodeQuery,
     narrative::NarrativeQuery,
+    statistics::StatisticsQuery,
     admin::AdminQuery,
 );
 

@@ -11,6 +11,7 @@ pub mod indicators;
 pub mod keys;
 pub mod narratives;
 pub mod rankings;
+pub mod statistics;
 pub mod visibility;
 
 /// What a caller may see: the public reads published editions only.
