@@ -54,6 +54,12 @@ impl ResponseCache {
         entries.insert(key.into(), response);
     }
 
+    /// Whether the server hears the change notifications: what is kept (answers here,
+    /// reference data in `crate::reference`) may be trusted only while it does.
+    pub fn is_listening(&self) -> bool {
+        self.listening.load(Ordering::Acquire)
+    }
+
     pub fn invalidate(&self) {
         self.generation.fetch_add(1, Ordering::AcqRel);
         if let Ok(mut entries) = self.entries.write() {

@@ -12,6 +12,11 @@ pub async fn connect(database_url: &str) -> anyhow::Result<DatabaseConnection> {
         .max_connections(32)
         .min_connections(1)
         .acquire_timeout(Duration::from_secs(10))
+        // no ping before every acquire (14-16% of the CPU of small queries): connections are
+        // renewed by age and idleness instead, and a dead one fails its statement
+        .test_before_acquire(false)
+        .max_lifetime(Duration::from_secs(30 * 60))
+        .idle_timeout(Duration::from_secs(10 * 60))
         .sqlx_logging(false);
     Database::connect(options)
         .await

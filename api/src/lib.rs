@@ -9,6 +9,7 @@ pub mod graphql;
 pub mod http;
 pub mod import;
 pub mod methodology;
+pub mod reference_data;
 pub mod repo;
 pub mod startup;
 pub mod telemetry;

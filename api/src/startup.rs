@@ -2,6 +2,7 @@
 use crate::cache::ResponseCache;
 use crate::config::Settings;
 use crate::http::{router, AppState};
+use crate::reference_data::ReferenceData;
 use crate::{database, graphql, import};
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
@@ -42,6 +43,7 @@ impl Application {
             db,
             schema: graphql::schema(),
             admin_token: settings.admin_token.filter(|t| !t.is_empty()).map(Into::into),
+            reference: Arc::new(ReferenceData::new(cache.clone())),
             cache,
         };
         Ok(Self { listener, state, statements })

@@ -20,6 +20,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000020_create_change_notifications::Migration),
             Box::new(m20261122_000401_create_api_keys::Migration),
             Box::new(m20261122_000402_create_audit_log::Migration),
+            Box::new(m20261129_000101_notify_key_changes::Migration),
         ]
     }
 }
@@ -64,3 +65,4 @@ mod m20261122_000010_add_narrative_search;
 mod m20261122_000020_create_change_notifications;
 mod m20261122_000401_create_api_keys;
 mod m20261122_000402_create_audit_log;
+mod m20261129_000101_notify_key_changes;

@@ -5,6 +5,7 @@ mod figures;
 mod import;
 mod migrations;
 mod narratives;
+mod performance;
 mod queries;
 mod sample;
 mod schema;

@@ -1,32 +1,41 @@
-//! Per-request state: who is asking, and what this request has already read.
-//! Editions, indicators and edition sets are small and read by almost every resolver, so a
-//! request reads each of them at most once.
+//! Per-request state: who is asking, and the reference data as this caller sees it.
+//! Editions, indicators, edition sets, countries and memberships are held in memory by
+//! [`ReferenceData`] and refreshed when the data changes; a request takes one snapshot at
+//! its first use and reads nothing static from Postgres.
 pub use crate::auth::Principal;
 use crate::error::{ApiError, Result};
-use crate::repo::{self, Visibility};
-use entity::{country, edition, indicator};
+use crate::reference_data::{ReferenceData, Snapshot, View};
+use crate::repo::Visibility;
+use entity::{country, country_edition, edition, indicator};
 use sea_orm::DatabaseConnection;
-use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use tokio::sync::OnceCell;
 
 pub struct RequestContext {
     pub db: DatabaseConnection,
     pub principal: Principal,
-    editions: OnceCell<Vec<edition::Model>>,
-    indicators: OnceCell<Vec<indicator::Model>>,
-    sets: OnceCell<HashMap<i32, Vec<i32>>>,
-    countries: OnceCell<Vec<country::Model>>,
+    pub reference: Arc<ReferenceData>,
+    snapshot: OnceCell<Arc<Snapshot>>,
+    /// Set when a mutation of this request starts writing: from then on the request reads the
+    /// reference data as its own write left it, not as the shared snapshot still holds it.
+    writing: AtomicBool,
+    after_write: OnceCell<Arc<Snapshot>>,
 }
 
 impl RequestContext {
-    pub fn new(db: DatabaseConnection, principal: Principal) -> Self {
+    pub fn new(
+        db: DatabaseConnection,
+        principal: Principal,
+        reference: Arc<ReferenceData>,
+    ) -> Self {
         Self {
             db,
             principal,
-            editions: OnceCell::new(),
-            indicators: OnceCell::new(),
-            sets: OnceCell::new(),
-            countries: OnceCell::new(),
+            reference,
+            snapshot: OnceCell::new(),
+            writing: AtomicBool::new(false),
+            after_write: OnceCell::new(),
         }
     }
 
@@ -34,13 +43,41 @@ impl RequestContext {
         self.principal.visibility()
     }
 
+    /// A mutation is about to write. Mutations read reference data only to build their
+    /// answers, after their transaction committed: the first read after this loads the data
+    /// afresh for this request (the shared snapshot follows when the request ends).
+    pub fn writing(&self) {
+        self.writing.store(true, Ordering::Release);
+    }
+
+    /// The reference data, the same for the whole request (or, after a write, for the rest
+    /// of it).
+    pub async fn snapshot(&self) -> Result<&Snapshot> {
+        if self.writing.load(Ordering::Acquire) {
+            let snapshot = self
+                .after_write
+                .get_or_try_init(|| async {
+                    Ok::<_, ApiError>(Arc::new(Snapshot::load(&self.db, 0).await?))
+                })
+                .await?;
+            return Ok(snapshot);
+        }
+        let snapshot = self
+            .snapshot
+            .get_or_try_init(|| async {
+                Ok::<_, ApiError>(self.reference.snapshot(&self.db).await?)
+            })
+            .await?;
+        Ok(snapshot)
+    }
+
+    async fn view(&self) -> Result<&View> {
+        Ok(self.snapshot().await?.view(self.visibility()))
+    }
+
     /// The editions this caller may see, oldest first.
     pub async fn editions(&self) -> Result<&[edition::Model]> {
-        let editions = self
-            .editions
-            .get_or_try_init(|| repo::catalog::editions(&self.db, self.visibility()))
-            .await?;
-        Ok(editions)
+        Ok(&self.view().await?.editions)
     }
 
     pub async fn edition_by_id(&self, id: i32) -> Result<Option<&edition::Model>> {
@@ -86,11 +123,7 @@ impl RequestContext {
 
     /// The indicator tree in presentation order.
     pub async fn indicators(&self) -> Result<&[indicator::Model]> {
-        let indicators = self
-            .indicators
-            .get_or_try_init(|| repo::visibility::indicators(&self.db, self.visibility()))
-            .await?;
-        Ok(indicators)
+        Ok(&self.view().await?.indicators)
     }
 
     pub async fn indicator_by_id(&self, id: i32) -> Result<&indicator::Model> {
@@ -114,14 +147,21 @@ impl RequestContext {
 
     /// The countries covered by the editions this caller may see, by code.
     pub async fn visible_countries(&self) -> Result<&[country::Model]> {
-        let countries = self
-            .countries
-            .get_or_try_init(|| async {
-                let editions: Vec<i32> = self.editions().await?.iter().map(|e| e.id).collect();
-                Ok::<_, ApiError>(repo::catalog::countries_in(&self.db, &editions).await?)
-            })
-            .await?;
-        Ok(countries)
+        Ok(&self.view().await?.covered)
+    }
+
+    /// A country by code, unless only drafts cover it and this caller cannot see drafts.
+    pub async fn country(&self, iso3: &str) -> Result<Option<&country::Model>> {
+        Ok(self.snapshot().await?.country_by_iso3(iso3, self.visibility()))
+    }
+
+    /// Where a country stood in an edition (continent and region).
+    pub async fn membership(
+        &self,
+        country_id: i32,
+        edition_id: i32,
+    ) -> Result<Option<&country_edition::Model>> {
+        Ok(self.snapshot().await?.membership(country_id, edition_id))
     }
 
     /// The error for a country code that names no visible country, with the closest codes
@@ -154,20 +194,7 @@ impl RequestContext {
 
     /// Indicator ids of an edition's set.
     pub async fn edition_set(&self, edition_id: i32) -> Result<&[i32]> {
-        let sets = self
-            .sets
-            .get_or_try_init(|| async {
-                let ids: Vec<i32> = self.editions().await?.iter().map(|e| e.id).collect();
-                let mut sets: HashMap<i32, Vec<i32>> = HashMap::new();
-                for (edition_id, indicator_id) in
-                    repo::catalog::edition_sets(&self.db, &ids).await?
-                {
-                    sets.entry(edition_id).or_default().push(indicator_id);
-                }
-                Ok::<_, ApiError>(sets)
-            })
-            .await?;
-        Ok(sets.get(&edition_id).map_or(&[], Vec::as_slice))
+        Ok(self.snapshot().await?.edition_set(edition_id))
     }
 }
 

@@ -2,7 +2,7 @@
 use super::connection::{page, Page, PageArgs};
 use super::context::RequestContext;
 use super::filters::{CountryOrder, CountryWhere, Direction, FilterParser, ScoreField};
-use super::loaders::{prime, ChangesInto, FiguresOf, Loaders, MembershipOf, Wants};
+use super::loaders::{prime, ChangesInto, FiguresOf, Loaders, Wants};
 use super::score::Score;
 use super::{ids, request};
 use crate::domain::{Continent, CountryCode, Pillar};
@@ -24,9 +24,9 @@ impl Country {
         ctx: &Context<'_>,
         edition: Option<i32>,
     ) -> Result<entity::country_edition::Model> {
-        let edition = request(ctx)?.edition("edition", edition).await?;
-        let key = MembershipOf { country_id: self.0.id, edition_id: edition.id };
-        ctx.data_unchecked::<Loaders>().load_one(key).await?.ok_or_else(|| {
+        let rc = request(ctx)?;
+        let edition = rc.edition("edition", edition).await?;
+        rc.membership(self.0.id, edition.id).await?.cloned().ok_or_else(|| {
             ApiError::NotFound(format!(
                 "{} is not covered by the {} edition",
                 self.0.iso3, edition.year
@@ -187,8 +187,8 @@ impl CountryQuery {
         let Ok(code) = CountryCode::parse("iso3", &iso3) else {
             return Err(rc.unknown_country("iso3", &iso3).await);
         };
-        match repo::visibility::country_by_iso3(&rc.db, code.as_str(), rc.visibility()).await? {
-            Some(country) => Ok(Some(Country(country))),
+        match rc.country(code.as_str()).await? {
+            Some(country) => Ok(Some(Country(country.clone()))),
             None => Err(rc.unknown_country("iso3", &iso3).await),
         }
     }

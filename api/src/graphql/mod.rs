@@ -1,5 +1,6 @@
 //! The GraphQL schema: thin resolvers over the repository, one module per object family.
 mod admin;
+mod after_write;
 mod connection;
 mod context;
 mod country;
@@ -20,8 +21,10 @@ pub use narrative::{
 };
 
 use crate::error::{ApiError, Result};
+use crate::reference_data::ReferenceData;
 use async_graphql::{BatchRequest, Context, EmptySubscription, MergedObject, Request, Schema};
 use sea_orm::DatabaseConnection;
+use std::sync::Arc;
 
 #[derive(MergedObject, Default)]
 pub struct QueryRoot(
@@ -50,6 +53,7 @@ pub fn schema() -> AppSchema {
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .limit_depth(MAX_DEPTH)
         .limit_complexity(MAX_COMPLEXITY)
+        .extension(after_write::AfterWriteFactory)
         .finish()
 }
 
@@ -58,10 +62,11 @@ pub fn with_request_data(
     batch: BatchRequest,
     db: &DatabaseConnection,
     principal: &Principal,
+    reference: &Arc<ReferenceData>,
 ) -> BatchRequest {
     let prepare = |request: Request| {
         request
-            .data(RequestContext::new(db.clone(), principal.clone()))
+            .data(RequestContext::new(db.clone(), principal.clone(), reference.clone()))
             .data(loaders::loaders(db.clone()))
     };
     match batch {

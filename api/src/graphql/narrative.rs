@@ -4,7 +4,7 @@ use super::connection::{page_at, Page, PageArgs};
 use super::country::Country;
 use super::edition::Edition;
 use super::indicator::Indicator;
-use super::loaders::{Batch, BatchError, CountryId, Loaders};
+use super::loaders::{Batch, BatchError, Loaders};
 use super::{ids, request, RequestContext};
 use crate::domain::CountryCode;
 use crate::error::{ApiError, Result};
@@ -33,7 +33,7 @@ impl Narrative {
 
     /// The country the narrative is about.
     async fn country(&self, ctx: &Context<'_>) -> Result<Country> {
-        let found = ctx.data_unchecked::<Loaders>().load_one(CountryId(self.0.country_id)).await?;
+        let found = request(ctx)?.snapshot().await?.country_by_id(self.0.country_id).cloned();
         found.map(Country).ok_or_else(|| {
             ApiError::internal(anyhow::anyhow!("country {} vanished", self.0.country_id))
         })
@@ -213,7 +213,7 @@ fn search_text(query: &str) -> Result<String> {
 
 async fn country_id(rc: &RequestContext, iso3: &str) -> Result<i32> {
     let code = CountryCode::parse("country", iso3)?;
-    let found = repo::catalog::country_by_iso3(&rc.db, code.as_str()).await?;
+    let found = rc.snapshot().await?.country_by_iso3(code.as_str(), repo::Visibility::All);
     found.map(|c| c.id).ok_or_else(|| {
         ApiError::bad_input(
             "country",

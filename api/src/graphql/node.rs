@@ -39,9 +39,7 @@ impl NodeQuery {
         };
         let (kind, key) = ids::decode(&id).ok_or_else(not_ours)?;
         let node = match kind.as_str() {
-            "Country" => repo::visibility::country_by_iso3(&rc.db, &key, rc.visibility())
-                .await?
-                .map(|c| Node::Country(Country(c))),
+            "Country" => rc.country(&key).await?.cloned().map(|c| Node::Country(Country(c))),
             "Edition" => {
                 let year: i32 = key.parse().map_err(|_| not_ours())?;
                 rc.editions()
@@ -66,8 +64,7 @@ impl NodeQuery {
                     return Err(not_ours());
                 };
                 let year: i32 = year.parse().map_err(|_| not_ours())?;
-                let country =
-                    repo::visibility::country_by_iso3(&rc.db, iso3, rc.visibility()).await?;
+                let country = rc.country(iso3).await?.cloned();
                 let edition = rc.editions().await?.iter().find(|e| e.year == year);
                 let indicator = rc.indicators().await?.iter().find(|i| i.slug == slug);
                 let (Some(country), Some(edition), Some(indicator)) = (country, edition, indicator)

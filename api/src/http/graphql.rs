@@ -1,7 +1,7 @@
 //! GraphQL over HTTP: GET and POST at `/graphql`, GraphiQL for browsers, and the public
 //! path through the answer cache.
 use super::{AppState, MAX_BODY_BYTES};
-use crate::auth::{self, Principal};
+use crate::auth::{self, Principal, Role};
 use crate::graphql;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::ErrorExtensions;
@@ -28,6 +28,7 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
 
 async fn execute(state: AppState, request: Request) -> Response {
     let principal = match auth::authenticate(
+        &state.reference,
         &state.db,
         request.headers(),
         state.admin_token.as_deref(),
@@ -45,22 +46,31 @@ async fn execute(state: AppState, request: Request) -> Response {
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.starts_with("application/json"));
-    // Public reads are served from the cache; uploads and authenticated calls never are.
-    if principal == Principal::Anonymous && (request.method() == Method::GET || is_json) {
-        return execute_cached(state, request).await;
+    // Public reads are served from the cache, for the public and for PARTNER keys alike: a
+    // partner sees exactly what the public sees. Uploads, editors and admins never are.
+    let public = match &principal {
+        Principal::Anonymous => true,
+        Principal::Key { role, .. } => *role == Role::Partner,
+        Principal::Admin => false,
+    };
+    if public && (request.method() == Method::GET || is_json) {
+        return execute_cached(state, request, principal).await;
     }
     let batch = match GraphQLBatchRequest::<GraphQLRejection>::from_request(request, &()).await {
         Ok(batch) => batch.into_inner(),
         Err(rejection) => return rejection.into_response(),
     };
-    let batch = graphql::with_request_data(batch, &state.db, &principal);
+    let batch = graphql::with_request_data(batch, &state.db, &principal, &state.reference);
     let mut response = state.schema.execute_batch(batch).await;
     label_errors(&mut response);
     json(&response)
 }
 
-/// The public path: the cache key is the request itself (query string or JSON body).
-async fn execute_cached(state: AppState, request: Request) -> Response {
+/// The public path: the cache key is the request itself (query string or JSON body). The
+/// caller is anonymous or a partner; a partner's query runs as the partner (so that a field
+/// refused to both is refused with the partner's error) but only a successful answer is kept,
+/// and that answer is the same for both.
+async fn execute_cached(state: AppState, request: Request, principal: Principal) -> Response {
     let is_get = request.method() == Method::GET;
     let query_string = request.uri().query().unwrap_or_default().to_owned();
     let key: Vec<u8> = if is_get {
@@ -91,7 +101,7 @@ async fn execute_cached(state: AppState, request: Request) -> Response {
             }
         }
     };
-    let batch = graphql::with_request_data(batch, &state.db, &Principal::Anonymous);
+    let batch = graphql::with_request_data(batch, &state.db, &principal, &state.reference);
     let mut response = state.schema.execute_batch(batch).await;
     label_errors(&mut response);
     let body = Bytes::from(serde_json::to_vec(&response).unwrap_or_default());

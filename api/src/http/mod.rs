@@ -4,6 +4,7 @@
 //! - `health`: liveness and readiness probes.
 use crate::cache::ResponseCache;
 use crate::graphql::AppSchema;
+use crate::reference_data::ReferenceData;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
@@ -27,6 +28,8 @@ pub struct AppState {
     pub schema: AppSchema,
     pub admin_token: Option<Arc<str>>,
     pub cache: Arc<ResponseCache>,
+    /// Editions, indicators, countries and key digests, held in memory.
+    pub reference: Arc<ReferenceData>,
 }
 
 pub fn router(state: AppState) -> Router {

@@ -6,19 +6,6 @@ use sea_orm::{
     Set,
 };
 
-/// The key whose secret has this digest, unless it was revoked.
-#[tracing::instrument(skip_all)]
-pub async fn active_by_digest<C: ConnectionTrait>(
-    db: &C,
-    digest: &str,
-) -> Result<Option<api_key::Model>, DbErr> {
-    api_key::Entity::find()
-        .filter(api_key::Column::SecretSha256.eq(digest))
-        .filter(api_key::Column::RevokedAt.is_null())
-        .one(db)
-        .await
-}
-
 pub async fn by_name<C: ConnectionTrait>(
     db: &C,
     name: &str,

@@ -23,6 +23,8 @@ pub use types::*;
 fn caller<'a>(ctx: &Context<'a>) -> Result<(&'a RequestContext, Actor)> {
     let rc = request(ctx)?;
     let actor = rc.principal.actor().ok_or(ApiError::Unauthenticated)?;
+    // every caller of this is a mutation: its answer must show what it wrote
+    rc.writing();
     Ok((rc, actor))
 }
 
