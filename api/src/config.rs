@@ -1,4 +1,5 @@
 //! Settings: the only reader of the environment.
+use crate::graphql::limits::{self, Limits};
 use std::net::SocketAddr;
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/ocindex";
@@ -18,6 +19,24 @@ pub struct Settings {
     /// Load the bundled sample (Kazakhstan and Kyrgyzstan, 2021 and 2023) into an empty database.
     #[arg(long, env = "OCINDEX_SAMPLE", default_value_t = true, action = clap::ArgAction::Set)]
     pub load_sample: bool,
+    /// Largest cost of a request (a batch counts as one): every field counts 1, times the
+    /// longest its lists can be (a page, or the list's real maximum).
+    #[arg(long, env = "OCINDEX_MAX_COST", default_value_t = limits::DEFAULT_MAX_COST)]
+    pub max_cost: u64,
+    /// Deepest nesting of the fields of a request, introspection aside.
+    #[arg(long, env = "OCINDEX_MAX_DEPTH", default_value_t = limits::DEFAULT_MAX_DEPTH)]
+    pub max_depth: usize,
+    /// Largest cost of the introspection part of a request; default: twice the cost of the
+    /// standard introspection query (graphql-js 16) over the schema served.
+    #[arg(long, env = "OCINDEX_MAX_INTROSPECTION_COST")]
+    pub max_introspection_cost: Option<u64>,
+    /// Deepest nesting of introspection (the standard introspection query needs 15).
+    #[arg(
+        long,
+        env = "OCINDEX_MAX_INTROSPECTION_DEPTH",
+        default_value_t = limits::DEFAULT_MAX_INTROSPECTION_DEPTH
+    )]
+    pub max_introspection_depth: usize,
 }
 
 impl Settings {
@@ -28,6 +47,20 @@ impl Settings {
             bind: "127.0.0.1:0".parse().expect("a valid loopback address"),
             admin_token: None,
             load_sample: false,
+            max_cost: limits::DEFAULT_MAX_COST,
+            max_depth: limits::DEFAULT_MAX_DEPTH,
+            max_introspection_cost: None,
+            max_introspection_depth: limits::DEFAULT_MAX_INTROSPECTION_DEPTH,
+        }
+    }
+
+    /// The limits every request must stay within.
+    pub fn limits(&self) -> Limits {
+        Limits {
+            max_cost: self.max_cost,
+            max_depth: self.max_depth,
+            max_introspection_cost: self.max_introspection_cost,
+            max_introspection_depth: self.max_introspection_depth,
         }
     }
 }

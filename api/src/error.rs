@@ -18,7 +18,8 @@ pub enum ApiError {
     Conflict(String),
     Unauthenticated,
     Forbidden(String),
-    QueryTooComplex(String),
+    /// The request exceeds a limit of `graphql::limits`; refused before any of it ran.
+    QueryTooComplex(Box<TooComplex>),
     Internal(Arc<anyhow::Error>),
 }
 
@@ -32,6 +33,17 @@ pub struct BadInput {
     pub value: Option<String>,
     /// Every problem of a batch, under `extensions.problems`.
     pub details: Option<Value>,
+}
+
+/// Which limit a refused request exceeded, and by how much.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooComplex {
+    /// `cost`, `depth`, `introspectionCost` or `introspectionDepth`.
+    pub limit: &'static str,
+    /// What the request measured.
+    pub measured: u64,
+    /// The limit.
+    pub max: u64,
 }
 
 impl ApiError {
@@ -62,7 +74,12 @@ impl ApiError {
             Self::Unauthenticated => {
                 "authentication required: send Authorization: Bearer <token>".into()
             }
-            Self::QueryTooComplex(m) => format!("the query is too complex: {m}"),
+            Self::QueryTooComplex(too) => format!(
+                "the query is too complex: its {} is {} against a limit of {} (every list \
+                 counts by its page size or its largest possible length; a batch counts as \
+                 one request)",
+                too.limit, too.measured, too.max
+            ),
             Self::Internal(_) => "internal error".into(),
         }
     }
@@ -113,6 +130,11 @@ impl ErrorExtensions for ApiError {
                 if let Some(details) = &bad.details {
                     ext.set("problems", details.clone());
                 }
+            }
+            if let Self::QueryTooComplex(too) = self {
+                ext.set("limit", too.limit);
+                ext.set("measured", too.measured);
+                ext.set("max", too.max);
             }
         })
     }

@@ -1,6 +1,7 @@
 //! Building and running the application: pool, migrations, sample data, router, shutdown.
 use crate::cache::ResponseCache;
 use crate::config::Settings;
+use crate::graphql::limits::QueryLimits;
 use crate::http::{router, AppState};
 use crate::reference_data::ReferenceData;
 use crate::{database, graphql, import};
@@ -39,9 +40,12 @@ impl Application {
             .with_context(|| format!("binding {}", settings.bind))?;
         let cache = Arc::new(ResponseCache::default());
         cache.clone().listen(settings.database_url.clone()).await;
+        let schema = graphql::schema();
+        let limits = Arc::new(QueryLimits::new(&schema.sdl(), settings.limits())?);
         let state = AppState {
             db,
-            schema: graphql::schema(),
+            schema,
+            limits,
             admin_token: settings.admin_token.filter(|t| !t.is_empty()).map(Into::into),
             reference: Arc::new(ReferenceData::new(cache.clone())),
             cache,

@@ -3,6 +3,7 @@ mod auth;
 mod editions;
 mod figures;
 mod import;
+mod limits;
 mod migrations;
 mod narratives;
 mod performance;

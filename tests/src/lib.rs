@@ -39,12 +39,21 @@ impl TestApp {
     /// Starts the server over a new database with `content`. For [`Content::Official`],
     /// returns `None` (after saying so) when the dataset is not on this machine.
     pub async fn spawn(content: Content) -> Option<Self> {
+        Self::spawn_with(content, |_| {}).await
+    }
+
+    /// Like [`Self::spawn`], with settings changed by `configure` (limits, timeouts, …).
+    pub async fn spawn_with(
+        content: Content,
+        configure: impl FnOnce(&mut Settings),
+    ) -> Option<Self> {
         if content == Content::Official {
             dataset_path()?;
         }
         let database = TestDatabase::create(content).await;
         let mut settings = Settings::for_database(database.url());
         settings.admin_token = Some(ADMIN_TOKEN.into());
+        configure(&mut settings);
         let app = Application::build(settings).await.expect("the application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let db = app.db().clone();

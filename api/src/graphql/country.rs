@@ -195,7 +195,6 @@ impl CountryQuery {
 
     /// The countries an edition covers (default: the latest published) that pass `where`,
     /// by name unless `orderBy` says otherwise.
-    #[graphql(complexity = "first.unwrap_or(500).clamp(0, 500) as usize * child_complexity")]
     #[allow(clippy::too_many_arguments)]
     async fn countries(
         &self,

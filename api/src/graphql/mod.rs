@@ -8,6 +8,7 @@ mod edition;
 mod filters;
 mod ids;
 mod indicator;
+pub mod limits;
 mod loaders;
 mod narrative;
 mod node;
@@ -44,15 +45,12 @@ pub struct MutationRoot(admin::AdminMutation);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
-/// Deepest nesting and most fields a single request may ask for.
-pub const MAX_DEPTH: usize = 12;
-pub const MAX_COMPLEXITY: usize = 20_000;
-
 /// The schema, independent of the HTTP layer: the server and `ocindex schema` share it.
+/// Its requests' cost and depth are bounded by [`limits`], before they run, for a whole
+/// batch at once: async-graphql's own limits count a list as one field and each request of
+/// a batch apart.
 pub fn schema() -> AppSchema {
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
         .extension(after_write::AfterWriteFactory)
         .finish()
 }

@@ -95,7 +95,6 @@ impl RankingQuery {
     /// highest value first; ties share a rank (1, 2, 2, 4) and are listed by name. With a
     /// continent or region, only its countries are listed: read `rankInContinent` or
     /// `rankInRegion` for their rank within it.
-    #[graphql(complexity = "first.unwrap_or(500).clamp(0, 500) as usize * child_complexity")]
     #[allow(clippy::too_many_arguments)]
     async fn ranking(
         &self,
@@ -132,7 +131,6 @@ impl RankingQuery {
     /// How an indicator changed between two editions (default: the latest published edition
     /// against the one before it), from unrounded values. Countries whose indicator did not
     /// exist in the earlier edition have no change and are not listed.
-    #[graphql(complexity = "first.unwrap_or(500).clamp(0, 500) as usize * child_complexity")]
     #[allow(clippy::too_many_arguments)]
     async fn score_changes(
         &self,

@@ -3,6 +3,7 @@
 use super::{AppState, MAX_BODY_BYTES};
 use crate::auth::{self, Principal, Role};
 use crate::graphql;
+use crate::graphql::limits::RequestCost;
 use async_graphql::http::GraphiQLSource;
 use async_graphql::ErrorExtensions;
 use async_graphql_axum::rejection::GraphQLRejection;
@@ -60,10 +61,40 @@ async fn execute(state: AppState, request: Request) -> Response {
         Ok(batch) => batch.into_inner(),
         Err(rejection) => return rejection.into_response(),
     };
-    let batch = graphql::with_request_data(batch, &state.db, &principal, &state.reference);
+    run(&state, batch, &principal).await.0
+}
+
+/// Measures the batch against the limits, then runs it; the response carries the cost
+/// ([`RequestCost`]) in its extensions, for the layers that charge for it.
+async fn run(
+    state: &AppState,
+    mut batch: async_graphql::BatchRequest,
+    principal: &Principal,
+) -> (Response, Option<async_graphql::BatchResponse>) {
+    let cost = match state.limits.check_batch(&mut batch) {
+        Ok(cost) => cost,
+        Err(refusal) => {
+            let error = refusal.extend().into_server_error(Default::default());
+            let one = || async_graphql::Response::from_errors(vec![error.clone()]);
+            let response = match &batch {
+                async_graphql::BatchRequest::Single(_) => {
+                    async_graphql::BatchResponse::Single(one())
+                }
+                async_graphql::BatchRequest::Batch(requests) => {
+                    async_graphql::BatchResponse::Batch(requests.iter().map(|_| one()).collect())
+                }
+            };
+            let mut http = json(&response);
+            http.extensions_mut().insert(RequestCost { cost: 1, cached: false });
+            return (http, None);
+        }
+    };
+    let batch = graphql::with_request_data(batch, &state.db, principal, &state.reference);
     let mut response = state.schema.execute_batch(batch).await;
     label_errors(&mut response);
-    json(&response)
+    let mut http = json(&response);
+    http.extensions_mut().insert(RequestCost { cost: cost.charge(), cached: false });
+    (http, Some(response))
 }
 
 /// The public path: the cache key is the request itself (query string or JSON body). The
@@ -84,7 +115,9 @@ async fn execute_cached(state: AppState, request: Request, principal: Principal)
         }
     };
     if let Some(hit) = state.cache.get(&key) {
-        return json_bytes(hit);
+        let mut http = json_bytes(hit);
+        http.extensions_mut().insert(RequestCost { cost: 1, cached: true });
+        return http;
     }
     let generation = state.cache.generation();
     let batch: async_graphql::BatchRequest = if is_get {
@@ -101,17 +134,15 @@ async fn execute_cached(state: AppState, request: Request, principal: Principal)
             }
         }
     };
-    let batch = graphql::with_request_data(batch, &state.db, &principal, &state.reference);
-    let mut response = state.schema.execute_batch(batch).await;
-    label_errors(&mut response);
-    let body = Bytes::from(serde_json::to_vec(&response).unwrap_or_default());
-    if response.is_ok() {
-        state.cache.insert(&key, body.clone(), generation);
+    let (http, response) = run(&state, batch, &principal).await;
+    if let Some(response) = response.filter(|r| r.is_ok()) {
+        let body = Bytes::from(serde_json::to_vec(&response).unwrap_or_default());
+        state.cache.insert(&key, body, generation);
     }
-    json_bytes(body)
+    http
 }
 
-/// Gives every error a code: async-graphql's own errors (syntax, validation, limits) have none.
+/// Gives every error a code: async-graphql's own errors (syntax, validation) have none.
 fn label_errors(response: &mut async_graphql::BatchResponse) {
     let responses = match response {
         async_graphql::BatchResponse::Single(one) => std::slice::from_mut(one),
@@ -120,9 +151,7 @@ fn label_errors(response: &mut async_graphql::BatchResponse) {
     for error in responses.iter_mut().flat_map(|r| r.errors.iter_mut()) {
         let extensions = error.extensions.get_or_insert_with(Default::default);
         if extensions.get("code").is_none() {
-            let limit =
-                error.message.contains("too complex") || error.message.contains("nested too deep");
-            extensions.set("code", if limit { "QUERY_TOO_COMPLEX" } else { "BAD_USER_INPUT" });
+            extensions.set("code", "BAD_USER_INPUT");
         }
     }
 }

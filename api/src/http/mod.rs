@@ -3,6 +3,7 @@
 //! - `graphql`: GraphQL over HTTP (GET and POST), the public answer cache path, GraphiQL;
 //! - `health`: liveness and readiness probes.
 use crate::cache::ResponseCache;
+use crate::graphql::limits::QueryLimits;
 use crate::graphql::AppSchema;
 use crate::reference_data::ReferenceData;
 use axum::http::StatusCode;
@@ -26,6 +27,8 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub schema: AppSchema,
+    /// Cost and depth limits, checked before a request runs.
+    pub limits: Arc<QueryLimits>,
     pub admin_token: Option<Arc<str>>,
     pub cache: Arc<ResponseCache>,
     /// Editions, indicators, countries and key digests, held in memory.
