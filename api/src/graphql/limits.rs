@@ -56,6 +56,8 @@ mod maxima {
     pub const REPORT_ROWS: u64 = 1_000;
     /// Counts of one audit entry: a few fixed names ("scores", "created", "missing", …).
     pub const AUDIT_COUNTS: u64 = 10;
+    /// Groups of `statistics`: one, the five continents, or the regions (15 in 2023).
+    pub const GROUPS: u64 = 30;
     /// API keys.
     pub const API_KEYS: u64 = 1_000;
 }
@@ -72,6 +74,8 @@ pub fn list_bound(type_name: &str, field: &str) -> Option<u64> {
         ("Country", "scores") => INDICATORS_PER_EDITION,
         ("Country", "history") => EDITIONS,
         ("Country", "narratives") => NARRATIVES,
+        ("Country", "comparison") => INDICATORS_PER_EDITION,
+        ("QueryRoot", "statistics") => GROUPS,
         ("Edition", "indicators") => INDICATORS_PER_EDITION,
         ("Indicator", "children") => CHILDREN,
         ("Narrative", "indicators") => INDICATORS_PER_EDITION,
