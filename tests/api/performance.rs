@@ -120,3 +120,36 @@ async fn reference_data_is_read_once_and_follows_writes_by_other_processes() {
         "a key revoked by another process is refused"
     );
 }
+
+#[tokio::test]
+async fn lists_fetch_only_the_figures_they_ask_for_in_a_constant_number_of_statements() {
+    let Some(app) = TestApp::spawn(Content::Official).await else { return };
+    let ranking = r#"{ ranking(indicator: "criminality", edition: 2023, first: 200) {
+        nodes { rank value country { iso3 name continent score(indicator: "resilience") { value }
+                                     scores(pillar: RESILIENCE) { value change(since: 2021) } } } } }"#;
+    app.ok(ADMIN, "{ editions { year } }", json!({})).await; // reference data in memory
+    let before = app.statements.load(Ordering::SeqCst);
+    // a token bypasses the response cache, so every statement is really run
+    let data = app.ok(ADMIN, ranking, json!({})).await;
+    let statements = app.statements.load(Ordering::SeqCst) - before;
+    let nodes = data["ranking"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 193);
+    // ranking, resilience figures, profiles, changes: one statement each, whatever the count
+    assert!(statements <= 4, "{statements} statements");
+
+    // each country's batched answer is the one it gives alone
+    for node in nodes.iter().step_by(37) {
+        let iso3 = node["country"]["iso3"].as_str().unwrap();
+        let alone = app
+            .query(
+                r#"query($c: String!) { country(iso3: $c) { continent
+                     score(indicator: "resilience", edition: 2023) { value }
+                     scores(edition: 2023, pillar: RESILIENCE) { value change(since: 2021) } } }"#,
+                json!({ "c": iso3 }),
+            )
+            .await;
+        assert_eq!(node["country"]["continent"], alone["country"]["continent"], "{iso3}");
+        assert_eq!(node["country"]["score"], alone["country"]["score"], "{iso3}");
+        assert_eq!(node["country"]["scores"], alone["country"]["scores"], "{iso3}");
+    }
+}

@@ -2,7 +2,7 @@
 use super::connection::{page, Page, PageArgs};
 use super::context::RequestContext;
 use super::filters::{CountryOrder, CountryWhere, Direction, FilterParser, ScoreField};
-use super::loaders::{prime, ChangesInto, FiguresOf, Loaders, Wants};
+use super::loaders::{prime, FigureOf, FiguresOf, Loaders, Wants};
 use super::score::Score;
 use super::{ids, request};
 use crate::domain::{Continent, CountryCode, Pillar};
@@ -94,21 +94,12 @@ impl Country {
     ) -> Result<Vec<Score>> {
         let rc = request(ctx)?;
         let edition = rc.edition("edition", edition).await?;
-        // Fetched with the figures, in the same batch, when the selection asks for changes:
-        // left to each score, a page of countries would fetch them in many batches.
-        let changes = async {
-            if !ctx.look_ahead().field("change").exists() {
-                return Ok(None);
-            }
-            let key = ChangesInto { country_id: self.0.id, to_edition_id: edition.id };
-            Ok::<_, ApiError>(ctx.data_unchecked::<Loaders>().load_one(key).await?)
-        };
-        let (figures, changes) = tokio::try_join!(self.figures(ctx, edition.id), changes)?;
+        let figures = self.figures(ctx, edition.id).await?;
         let mut scores = Vec::new();
         for figure in figures {
             let indicator = rc.indicator_by_id(figure.indicator_id).await?;
             if pillar.is_none_or(|p| p.as_db() == indicator.pillar) {
-                scores.push(Score { changes: changes.clone(), ..self.score_of(figure) });
+                scores.push(self.score_of(figure));
             }
         }
         Ok(scores)
@@ -125,27 +116,24 @@ impl Country {
         let rc = request(ctx)?;
         let indicator = rc.indicator("indicator", &indicator).await?;
         let edition = rc.edition("edition", edition).await?;
-        let figures = self.figures(ctx, edition.id).await?;
-        Ok(figures.into_iter().find(|f| f.indicator_id == indicator.id).map(|f| self.score_of(f)))
+        let key =
+            FigureOf { country_id: self.0.id, edition_id: edition.id, indicator_id: indicator.id };
+        let figure = ctx.data_unchecked::<Loaders>().load_one(key).await?;
+        Ok(figure.map(|f| self.score_of(f)))
     }
 
     /// The indicator's figure in each edition that assessed it, oldest first.
     async fn history(&self, ctx: &Context<'_>, indicator: String) -> Result<Vec<Score>> {
         let rc = request(ctx)?;
         let indicator = rc.indicator("indicator", &indicator).await?;
-        let keys = rc
-            .editions()
-            .await?
-            .iter()
-            .map(|e| FiguresOf { country_id: self.0.id, edition_id: e.id });
+        // only this indicator's figures, one per edition: never the rest of each edition
+        let key =
+            |edition_id| FigureOf { country_id: self.0.id, edition_id, indicator_id: indicator.id };
+        let keys = rc.editions().await?.iter().map(|e| key(e.id));
         let by_edition = ctx.data_unchecked::<Loaders>().load_many(keys).await?;
         let mut scores = Vec::new();
         for edition in rc.editions().await? {
-            let key = FiguresOf { country_id: self.0.id, edition_id: edition.id };
-            let figure = by_edition
-                .get(&key)
-                .and_then(|fs| fs.iter().find(|f| f.indicator_id == indicator.id));
-            scores.extend(figure.cloned().map(|f| self.score_of(f)));
+            scores.extend(by_edition.get(&key(edition.id)).cloned().map(|f| self.score_of(f)));
         }
         Ok(scores)
     }
@@ -225,13 +213,7 @@ impl CountryQuery {
             &PageArgs { first, after, last, before },
         )?;
         let ids: Vec<i32> = page.edges.iter().map(|e| e.node.0.id).collect();
-        prime(
-            ctx.data_unchecked::<Loaders>(),
-            &ids,
-            &rc.default_editions(edition).await?,
-            Wants::of(ctx, None),
-        )
-        .await?;
+        prime(ctx, rc, &ids, edition, Wants::of(ctx, None)).await?;
         Ok(page)
     }
 }

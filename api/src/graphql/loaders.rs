@@ -1,8 +1,10 @@
 //! Per-request DataLoaders: every relation a list can fan out over is fetched in one batch.
+use super::RequestContext;
 use crate::error::ApiError;
 use crate::repo;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
-use entity::figure;
+use async_graphql::Value as ConstValue;
+use entity::{edition, figure};
 use rust_decimal::Decimal;
 use sea_orm::{DatabaseConnection, DbErr};
 use std::collections::HashMap;
@@ -40,7 +42,7 @@ impl From<BatchError> for ApiError {
     }
 }
 
-/// A country's published figures in one edition.
+/// A country's published figures in one edition (its profile).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct FiguresOf {
     pub country_id: i32,
@@ -66,39 +68,92 @@ impl Loader<FiguresOf> for Batch {
     }
 }
 
-/// A country's changes into an edition from every earlier one, by (from edition, indicator).
+/// One figure: a country's value of one indicator in one edition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub struct ChangesInto {
+pub struct FigureOf {
     pub country_id: i32,
+    pub edition_id: i32,
+    pub indicator_id: i32,
+}
+
+impl Loader<FigureOf> for Batch {
+    type Value = figure::Model;
+    type Error = BatchError;
+
+    async fn load(&self, keys: &[FigureOf]) -> Result<HashMap<FigureOf, Self::Value>, Self::Error> {
+        let triples: Vec<_> =
+            keys.iter().map(|k| (k.country_id, k.edition_id, k.indicator_id)).collect();
+        let rows = repo::figures::for_indicators(&self.db, &triples).await?;
+        Ok(rows
+            .into_iter()
+            .map(|f| {
+                let key = FigureOf {
+                    country_id: f.country_id,
+                    edition_id: f.edition_id,
+                    indicator_id: f.indicator_id,
+                };
+                (key, f)
+            })
+            .collect())
+    }
+}
+
+/// A country's changes between two editions, by indicator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ChangesBetween {
+    pub country_id: i32,
+    pub from_edition_id: i32,
     pub to_edition_id: i32,
 }
 
-pub type Changes = Arc<HashMap<(i32, i32), Decimal>>;
+pub type Changes = Arc<HashMap<i32, Decimal>>;
 
-impl Loader<ChangesInto> for Batch {
+impl Loader<ChangesBetween> for Batch {
     type Value = Changes;
     type Error = BatchError;
 
     async fn load(
         &self,
-        keys: &[ChangesInto],
-    ) -> Result<HashMap<ChangesInto, Self::Value>, Self::Error> {
-        let pairs: Vec<_> = keys.iter().map(|k| (k.country_id, k.to_edition_id)).collect();
-        let mut out: HashMap<ChangesInto, HashMap<(i32, i32), Decimal>> =
+        keys: &[ChangesBetween],
+    ) -> Result<HashMap<ChangesBetween, Self::Value>, Self::Error> {
+        let triples: Vec<_> =
+            keys.iter().map(|k| (k.country_id, k.from_edition_id, k.to_edition_id)).collect();
+        let mut out: HashMap<ChangesBetween, HashMap<i32, Decimal>> =
             keys.iter().map(|k| (*k, HashMap::new())).collect();
-        for c in repo::figures::changes_into(&self.db, &pairs).await? {
-            let key = ChangesInto { country_id: c.country_id, to_edition_id: c.to_edition_id };
-            out.entry(key).or_default().insert((c.from_edition_id, c.indicator_id), c.change);
+        for c in repo::figures::changes_between(&self.db, &triples).await? {
+            let key = ChangesBetween {
+                country_id: c.country_id,
+                from_edition_id: c.from_edition_id,
+                to_edition_id: c.to_edition_id,
+            };
+            out.entry(key).or_default().insert(c.indicator_id, c.change);
         }
         Ok(out.into_iter().map(|(k, v)| (k, Arc::new(v))).collect())
     }
 }
 
-/// What the items of a list will ask of the loaders, read from the query's selection.
-#[derive(Clone, Copy, Debug, Default)]
+/// What the items of a list will ask of the loaders, read from the query's selection: whole
+/// profiles (`scores`), single figures (`score(indicator:)`, with their editions) and changes
+/// (`change(since:)`, with their earlier editions).
+#[derive(Clone, Debug, Default)]
 pub struct Wants {
     pub figures: bool,
-    pub changes: bool,
+    /// (indicator slug, edition year if given) of each `score` field.
+    pub figure: Vec<(String, Option<i32>)>,
+    /// The `since` years of each `change` field under `scores`.
+    pub changes_since: Vec<i32>,
+}
+
+fn argument(field: &async_graphql::SelectionField<'_>, name: &str) -> Option<ConstValue> {
+    let arguments = field.arguments().ok()?;
+    arguments.into_iter().find(|(n, _)| n.as_str() == name).map(|(_, v)| v)
+}
+
+fn year(value: Option<ConstValue>) -> Option<i32> {
+    match value {
+        Some(ConstValue::Number(n)) => n.as_i64().and_then(|y| i32::try_from(y).ok()),
+        _ => None,
+    }
 }
 
 impl Wants {
@@ -109,13 +164,19 @@ impl Wants {
         let items = [look.field("nodes"), look.field("edges").field("node")];
         let mut wants = Self::default();
         for item in items {
-            wants.changes |= item.field("change").exists();
             let country = match country_under {
                 Some(field) => item.field(field),
                 None => item,
             };
-            wants.figures |= country.field("scores").exists() || country.field("score").exists();
-            wants.changes |= country.field("scores").field("change").exists();
+            wants.figures |= country.field("scores").exists();
+            for score in country.field("score").selection_fields() {
+                if let Some(ConstValue::String(slug)) = argument(&score, "indicator") {
+                    wants.figure.push((slug, year(argument(&score, "edition"))));
+                }
+            }
+            for change in country.field("scores").field("change").selection_fields() {
+                wants.changes_since.extend(year(argument(&change, "since")));
+            }
         }
         wants
     }
@@ -125,39 +186,72 @@ impl Wants {
 /// own loads find it cached. Left to the items, a page's loads can straddle the loader's
 /// batching window and go out in several batches.
 pub async fn prime(
-    loaders: &Loaders,
+    ctx: &async_graphql::Context<'_>,
+    rc: &RequestContext,
     country_ids: &[i32],
-    edition_ids: &[i32],
+    list_edition: &edition::Model,
     wants: Wants,
 ) -> Result<(), ApiError> {
-    let pairs: Vec<(i32, i32)> = country_ids
-        .iter()
-        .flat_map(|&country_id| edition_ids.iter().map(move |&edition_id| (country_id, edition_id)))
-        .collect();
-    let figures = async {
-        if wants.figures {
-            loaders
-                .load_many(
-                    pairs
-                        .iter()
-                        .map(|&(country_id, edition_id)| FiguresOf { country_id, edition_id }),
-                )
-                .await?;
+    let loaders = ctx.data_unchecked::<Loaders>();
+    let edition_ids = rc.default_editions(list_edition).await?;
+    let mut figure_keys = Vec::new();
+    for (slug, year) in &wants.figure {
+        // an unknown slug or year is the field's own error to report
+        let Ok(indicator) = rc.indicator("indicator", slug).await else { continue };
+        let editions = match year {
+            Some(year) => match rc.edition("edition", Some(*year)).await {
+                Ok(edition) => vec![edition.id],
+                Err(_) => continue,
+            },
+            None => edition_ids.clone(),
+        };
+        for &country_id in country_ids {
+            for &edition_id in &editions {
+                figure_keys.push(FigureOf { country_id, edition_id, indicator_id: indicator.id });
+            }
+        }
+    }
+    let mut change_keys = Vec::new();
+    for since in &wants.changes_since {
+        let Ok(from) = rc.edition("since", Some(*since)).await else { continue };
+        for &to_edition_id in &edition_ids {
+            for &country_id in country_ids {
+                change_keys.push(ChangesBetween {
+                    country_id,
+                    from_edition_id: from.id,
+                    to_edition_id,
+                });
+            }
+        }
+    }
+    let profile_keys: Vec<FiguresOf> = if wants.figures {
+        country_ids
+            .iter()
+            .flat_map(|&country_id| {
+                edition_ids.iter().map(move |&edition_id| FiguresOf { country_id, edition_id })
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let profiles = async {
+        if !profile_keys.is_empty() {
+            loaders.load_many(profile_keys).await?;
         }
         Ok::<_, BatchError>(())
     };
-    let changes =
-        async {
-            if wants.changes {
-                loaders
-                    .load_many(pairs.iter().map(|&(country_id, to_edition_id)| ChangesInto {
-                        country_id,
-                        to_edition_id,
-                    }))
-                    .await?;
-            }
-            Ok::<_, BatchError>(())
-        };
-    tokio::try_join!(figures, changes)?;
+    let figures = async {
+        if !figure_keys.is_empty() {
+            loaders.load_many(figure_keys).await?;
+        }
+        Ok::<_, BatchError>(())
+    };
+    let changes = async {
+        if !change_keys.is_empty() {
+            loaders.load_many(change_keys).await?;
+        }
+        Ok::<_, BatchError>(())
+    };
+    tokio::try_join!(profiles, figures, changes)?;
     Ok(())
 }

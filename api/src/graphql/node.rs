@@ -2,7 +2,7 @@
 use super::country::Country;
 use super::edition::Edition;
 use super::indicator::Indicator;
-use super::loaders::{FiguresOf, Loaders};
+use super::loaders::{FigureOf, Loaders};
 use super::narrative::Narrative;
 use super::score::Score;
 use super::{ids, request};
@@ -71,10 +71,12 @@ impl NodeQuery {
                 else {
                     return Ok(None);
                 };
-                let key = FiguresOf { country_id: country.id, edition_id: edition.id };
-                let figures =
-                    ctx.data_unchecked::<Loaders>().load_one(key).await?.unwrap_or_default();
-                let figure = figures.into_iter().find(|f| f.indicator_id == indicator.id);
+                let key = FigureOf {
+                    country_id: country.id,
+                    edition_id: edition.id,
+                    indicator_id: indicator.id,
+                };
+                let figure = ctx.data_unchecked::<Loaders>().load_one(key).await?;
                 figure.map(|figure| Node::Score(Score::new(country, figure)))
             }
             "Narrative" => {

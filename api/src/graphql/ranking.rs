@@ -4,7 +4,7 @@ use super::country::Country;
 use super::edition::Edition;
 use super::filters::{FilterParser, FloatFilter};
 use super::indicator::Indicator;
-use super::loaders::{prime, Loaders, Wants};
+use super::loaders::{prime, Wants};
 use super::request;
 use super::score::{published, Score};
 use crate::domain::Continent;
@@ -122,9 +122,7 @@ impl RankingQuery {
             .collect();
         let page = page(scores, &PageArgs { first, after, last, before })?;
         let ids: Vec<i32> = page.edges.iter().map(|e| e.node.country.id).collect();
-        let wants = Wants::of(ctx, Some("country"));
-        prime(ctx.data_unchecked::<Loaders>(), &ids, &rc.default_editions(edition).await?, wants)
-            .await?;
+        prime(ctx, rc, &ids, edition, Wants::of(ctx, Some("country"))).await?;
         Ok(page)
     }
 
@@ -180,9 +178,8 @@ impl RankingQuery {
             .collect();
         let page = page(changes, &PageArgs { first, after, last, before })?;
         let ids: Vec<i32> = page.edges.iter().map(|e| e.node.row.country_id).collect();
-        let wants = Wants { changes: false, ..Wants::of(ctx, Some("country")) };
-        prime(ctx.data_unchecked::<Loaders>(), &ids, &rc.default_editions(to).await?, wants)
-            .await?;
+        let wants = Wants { changes_since: Vec::new(), ..Wants::of(ctx, Some("country")) };
+        prime(ctx, rc, &ids, to, wants).await?;
         Ok(page)
     }
 }

@@ -2,7 +2,7 @@
 use super::country::Country;
 use super::edition::Edition;
 use super::indicator::Indicator;
-use super::loaders::{Changes, ChangesInto, Loaders};
+use super::loaders::{ChangesBetween, Loaders};
 use super::{ids, request};
 use crate::error::{ApiError, Result};
 use async_graphql::{Context, Object, ID};
@@ -15,13 +15,11 @@ use rust_decimal::Decimal;
 pub struct Score {
     pub country: country::Model,
     pub figure: figure::Model,
-    /// The country's changes into this edition, when the parent already fetched them.
-    pub changes: Option<Changes>,
 }
 
 impl Score {
     pub fn new(country: country::Model, figure: figure::Model) -> Self {
-        Self { country, figure, changes: None }
+        Self { country, figure }
     }
 }
 
@@ -80,17 +78,14 @@ impl Score {
                 format!("since must name an edition before {to}"),
             ));
         }
-        let changes = match &self.changes {
-            Some(changes) => changes.clone(),
-            None => {
-                let key = ChangesInto {
-                    country_id: self.figure.country_id,
-                    to_edition_id: self.figure.edition_id,
-                };
-                ctx.data_unchecked::<Loaders>().load_one(key).await?.unwrap_or_default()
-            }
+        // the country's changes between exactly these two editions, for all its scores at once
+        let key = ChangesBetween {
+            country_id: self.figure.country_id,
+            from_edition_id: from.id,
+            to_edition_id: self.figure.edition_id,
         };
-        Ok(changes.get(&(from.id, self.figure.indicator_id)).copied().map(published))
+        let changes = ctx.data_unchecked::<Loaders>().load_one(key).await?.unwrap_or_default();
+        Ok(changes.get(&self.figure.indicator_id).copied().map(published))
     }
 
     /// Rank among all countries of the edition (1 = highest value; ties share a rank).

@@ -5,11 +5,8 @@ use entity::{
 };
 use rust_decimal::Decimal;
 use sea_orm::sea_query::ArrayType;
-use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QuerySelect,
-    Statement, Value,
-};
-use std::collections::{HashMap, HashSet};
+use sea_orm::{ConnectionTrait, DbErr, EntityTrait, JoinType, QuerySelect, Statement, Value};
+use std::collections::HashMap;
 
 /// Counts of what a recomputation stored.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -152,35 +149,68 @@ fn edition_indicator_to_indicator() -> sea_orm::RelationDef {
         .into()
 }
 
-/// Published figures of several (country, edition) pairs, for the per-request loaders.
+/// Every figure of several (country, edition) pairs: a country's profile. The keys travel as
+/// arrays joined in SQL, so the statement is the same whatever their number (planned once) and
+/// reads exactly the rows asked for, never other editions'.
 #[tracing::instrument(skip(db, keys), fields(keys = keys.len()))]
 pub async fn for_countries<C: ConnectionTrait>(
     db: &C,
     keys: &[(i32, i32)],
 ) -> Result<Vec<figure::Model>, DbErr> {
-    let countries: Vec<i32> = keys.iter().map(|k| k.0).collect();
-    let editions: Vec<i32> = keys.iter().map(|k| k.1).collect();
-    let rows = figure::Entity::find()
-        .filter(figure::Column::CountryId.is_in(countries))
-        .filter(figure::Column::EditionId.is_in(editions))
+    figure::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT f.* FROM UNNEST($1::int[], $2::int[]) AS k(country_id, edition_id)
+             JOIN figures f ON f.country_id = k.country_id AND f.edition_id = k.edition_id",
+            [ints(keys.iter().map(|k| k.0)), ints(keys.iter().map(|k| k.1))],
+        ))
         .all(db)
-        .await?;
-    let wanted: HashSet<_> = keys.iter().copied().collect();
-    Ok(rows.into_iter().filter(|f| wanted.contains(&(f.country_id, f.edition_id))).collect())
+        .await
 }
 
-/// Every change of the given countries into the given editions, from any earlier edition:
-/// keys are (country, to edition).
+/// One figure for each of several (country, edition, indicator) keys: what `score(indicator:)`
+/// and `history(indicator:)` ask for, without the rest of each country's figures.
 #[tracing::instrument(skip(db, keys), fields(keys = keys.len()))]
-pub async fn changes_into<C: ConnectionTrait>(
+pub async fn for_indicators<C: ConnectionTrait>(
     db: &C,
-    keys: &[(i32, i32)],
-) -> Result<Vec<figure_change::Model>, DbErr> {
-    let rows = figure_change::Entity::find()
-        .filter(figure_change::Column::CountryId.is_in(keys.iter().map(|k| k.0)))
-        .filter(figure_change::Column::ToEditionId.is_in(keys.iter().map(|k| k.1)))
+    keys: &[(i32, i32, i32)],
+) -> Result<Vec<figure::Model>, DbErr> {
+    figure::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT f.* FROM UNNEST($1::int[], $2::int[], $3::int[]) AS k(country_id, edition_id, indicator_id)
+             JOIN figures f ON f.edition_id = k.edition_id AND f.indicator_id = k.indicator_id
+                           AND f.country_id = k.country_id",
+            [
+                ints(keys.iter().map(|k| k.0)),
+                ints(keys.iter().map(|k| k.1)),
+                ints(keys.iter().map(|k| k.2)),
+            ],
+        ))
         .all(db)
-        .await?;
-    let wanted: HashSet<_> = keys.iter().copied().collect();
-    Ok(rows.into_iter().filter(|c| wanted.contains(&(c.country_id, c.to_edition_id))).collect())
+        .await
+}
+
+/// The changes of several countries between two given editions: keys are (country, from
+/// edition, to edition), so only the editions asked about are read.
+#[tracing::instrument(skip(db, keys), fields(keys = keys.len()))]
+pub async fn changes_between<C: ConnectionTrait>(
+    db: &C,
+    keys: &[(i32, i32, i32)],
+) -> Result<Vec<figure_change::Model>, DbErr> {
+    figure_change::Entity::find()
+        .from_raw_sql(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT fc.* FROM UNNEST($1::int[], $2::int[], $3::int[]) AS k(country_id, from_edition_id, to_edition_id)
+             JOIN figure_changes fc ON fc.country_id = k.country_id
+                                   AND fc.from_edition_id = k.from_edition_id
+                                   AND fc.to_edition_id = k.to_edition_id",
+            [
+                ints(keys.iter().map(|k| k.0)),
+                ints(keys.iter().map(|k| k.1)),
+                ints(keys.iter().map(|k| k.2)),
+            ],
+        ))
+        .all(db)
+        .await
 }
