@@ -33,6 +33,15 @@ impl ResponseCache {
         self.entries.read().ok()?.get(key).cloned()
     }
 
+    /// How many responses are held (the `ocindex_response_cache_entries` gauge).
+    pub fn len(&self) -> usize {
+        self.entries.read().map_or(0, |entries| entries.len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// The generation to pass to [`Self::insert`], taken before computing a response.
     pub fn generation(&self) -> u64 {
         self.generation.load(Ordering::Acquire)
@@ -94,6 +103,8 @@ impl ResponseCache {
                         backoff = Duration::from_millis(200);
                         while listener.recv().await.is_ok() {
                             self.invalidate();
+                            metrics::counter!(crate::telemetry::names::CACHE_INVALIDATIONS)
+                                .increment(1);
                         }
                         tracing::warn!(
                             "lost the change notifications: serving uncached until reconnected"

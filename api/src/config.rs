@@ -37,6 +37,32 @@ pub struct Settings {
         default_value_t = limits::DEFAULT_MAX_INTROSPECTION_DEPTH
     )]
     pub max_introspection_depth: usize,
+    /// Serve `/metrics` on this address of its own instead of the main port.
+    #[arg(long, env = "OCINDEX_METRICS_BIND")]
+    pub metrics_bind: Option<SocketAddr>,
+}
+
+/// How the process logs and traces; read by every subcommand.
+#[derive(Clone, Debug, clap::Args)]
+pub struct TelemetrySettings {
+    /// Log filter, `tracing` env-filter syntax (`info`, `ocindex=debug,info`).
+    #[arg(long = "log-filter", env = "RUST_LOG", default_value = "info", global = true)]
+    pub log_filter: String,
+    /// `text` (coloured only on a terminal) or `json` (one object per line).
+    #[arg(long, env = "OCINDEX_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text, global = true)]
+    pub log_format: LogFormat,
+    /// OTLP/HTTP collector (e.g. `http://127.0.0.1:4318`): spans are exported there when set.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT", global = true)]
+    pub otlp_endpoint: Option<String>,
+    /// The `service.name` of exported spans.
+    #[arg(long, env = "OTEL_SERVICE_NAME", default_value = "ocindex", global = true)]
+    pub service_name: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 impl Settings {
@@ -51,6 +77,7 @@ impl Settings {
             max_depth: limits::DEFAULT_MAX_DEPTH,
             max_introspection_cost: None,
             max_introspection_depth: limits::DEFAULT_MAX_INTROSPECTION_DEPTH,
+            metrics_bind: None,
         }
     }
 

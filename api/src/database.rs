@@ -17,7 +17,10 @@ pub async fn connect(database_url: &str) -> anyhow::Result<DatabaseConnection> {
         .test_before_acquire(false)
         .max_lifetime(Duration::from_secs(30 * 60))
         .idle_timeout(Duration::from_secs(10 * 60))
-        .sqlx_logging(false);
+        .sqlx_logging(false)
+        // NOTICEs ("relation already exists, skipping" from migrations, stop words in
+        // searches) are not problems: keep them out of the log.
+        .map_sqlx_postgres_opts(|pg| pg.options([("client_min_messages", "warning")]));
     Database::connect(options)
         .await
         .with_context(|| format!("connecting to {}", redact(database_url)))
@@ -35,10 +38,13 @@ async fn ensure_database(database_url: &str) -> anyhow::Result<()> {
     let name = url.path().trim_start_matches('/').to_owned();
     anyhow::ensure!(!name.is_empty(), "DATABASE_URL names no database: {}", redact(database_url));
     url.set_path("/postgres");
-    let server =
-        Database::connect(ConnectOptions::new(url.as_str()).sqlx_logging(false).to_owned())
-            .await
-            .with_context(|| format!("connecting to the server of {}", redact(database_url)))?;
+    let mut options = ConnectOptions::new(url.as_str());
+    options
+        .sqlx_logging(false)
+        .map_sqlx_postgres_opts(|pg| pg.options([("client_min_messages", "warning")]));
+    let server = Database::connect(options)
+        .await
+        .with_context(|| format!("connecting to the server of {}", redact(database_url)))?;
     let exists = server
         .query_one(Statement::from_sql_and_values(
             server.get_database_backend(),

@@ -115,11 +115,21 @@ impl From<anyhow::Error> for ApiError {
 
 impl ErrorExtensions for ApiError {
     fn extend(&self) -> async_graphql::Error {
-        if let Self::Internal(cause) = self {
-            tracing::error!(error = ?cause, "internal error while serving a request");
-        }
+        // The caller gets an id to quote; the log line with the same id holds the cause (and,
+        // through the request's span, its request id).
+        let error_id = match self {
+            Self::Internal(cause) => {
+                let id = uuid::Uuid::new_v4().simple().to_string();
+                tracing::error!(error_id = %id, error = ?cause, "internal error while serving a request");
+                Some(id)
+            }
+            _ => None,
+        };
         async_graphql::Error::new(self.message()).extend_with(|_, ext| {
             ext.set("code", self.code());
+            if let Some(id) = &error_id {
+                ext.set("errorId", id.as_str());
+            }
             if let Self::BadUserInput(bad) = self {
                 if let Some(field) = &bad.field {
                     ext.set("field", field.as_str());

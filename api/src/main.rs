@@ -1,7 +1,7 @@
 //! The `ocindex` command: serve, migrate, import, import-narratives, schema.
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use ocindex::config::{Settings, DEFAULT_DATABASE_URL};
+use ocindex::config::{Settings, TelemetrySettings, DEFAULT_DATABASE_URL};
 use ocindex::startup::Application;
 use ocindex::{database, graphql, import, telemetry};
 use std::path::PathBuf;
@@ -12,6 +12,8 @@ use std::process::ExitCode;
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    #[command(flatten)]
+    telemetry: TelemetrySettings,
 }
 
 #[derive(Subcommand)]
@@ -52,15 +54,18 @@ enum Command {
 }
 
 #[tokio::main]
-async fn main() -> ExitCode {
-    telemetry::init();
-    match run(Cli::parse()).await {
+pub async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let telemetry = telemetry::init(&cli.telemetry);
+    let code = match run(cli).await {
         Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err:#}");
             ExitCode::FAILURE
         }
-    }
+    };
+    telemetry.shutdown();
+    code
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {

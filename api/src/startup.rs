@@ -2,8 +2,9 @@
 use crate::cache::ResponseCache;
 use crate::config::Settings;
 use crate::graphql::limits::QueryLimits;
-use crate::http::{router, AppState};
+use crate::http::{metrics_router, router, AppState};
 use crate::reference_data::ReferenceData;
+use crate::telemetry::{self, names};
 use crate::{database, graphql, import};
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
@@ -17,27 +18,33 @@ const SLOW_STATEMENT: Duration = Duration::from_millis(250);
 
 pub struct Application {
     listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
     state: AppState,
     statements: Arc<AtomicU64>,
 }
 
 impl Application {
     pub async fn build(settings: Settings) -> anyhow::Result<Self> {
-        let mut db = database::connect_and_migrate(&settings.database_url).await?;
-        let statements = Arc::new(AtomicU64::new(0));
-        let counter = statements.clone();
-        db.set_metric_callback(move |info| {
-            counter.fetch_add(1, Ordering::Relaxed);
-            if info.elapsed > SLOW_STATEMENT {
-                tracing::warn!(elapsed = ?info.elapsed, sql = %info.statement.sql, "slow statement");
-            }
-        });
-        if settings.load_sample && import::load_sample_if_empty(&db).await? {
-            tracing::info!("loaded the bundled sample (Kazakhstan and Kyrgyzstan, 2021 and 2023)");
-        }
+        // The ports first: a port in use fails at once, before any database work.
         let listener = TcpListener::bind(settings.bind)
             .await
             .with_context(|| format!("binding {}", settings.bind))?;
+        let metrics_listener = match settings.metrics_bind {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("binding {address} (OCINDEX_METRICS_BIND)"))?,
+            ),
+            None => None,
+        };
+        telemetry::metrics();
+        let mut db = database::connect_and_migrate(&settings.database_url).await?;
+        let statements = Arc::new(AtomicU64::new(0));
+        observe_statements(&mut db, "primary", Some(statements.clone()));
+        observe_pool(&db, "primary");
+        if settings.load_sample && import::load_sample_if_empty(&db).await? {
+            tracing::info!("loaded the bundled sample (Kazakhstan and Kyrgyzstan, 2021 and 2023)");
+        }
         let cache = Arc::new(ResponseCache::default());
         cache.clone().listen(settings.database_url.clone()).await;
         let schema = graphql::schema();
@@ -50,7 +57,7 @@ impl Application {
             reference: Arc::new(ReferenceData::new(cache.clone())),
             cache,
         };
-        Ok(Self { listener, state, statements })
+        Ok(Self { listener, metrics_listener, state, statements })
     }
 
     pub fn port(&self) -> u16 {
@@ -69,11 +76,73 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(address = %self.listener.local_addr()?, "serving GraphQL at /graphql");
-        axum::serve(self.listener, router(self.state))
+        let metrics_elsewhere = self.metrics_listener.is_some();
+        if let Some(listener) = self.metrics_listener {
+            tracing::info!(address = %listener.local_addr()?, "serving metrics at /metrics");
+            let app = metrics_router(self.state.clone());
+            tokio::spawn(async move {
+                if let Err(err) = axum::serve(listener, app).await {
+                    tracing::error!(error = %err, "the metrics listener stopped");
+                }
+            });
+        }
+        axum::serve(self.listener, router(self.state, metrics_elsewhere))
             .with_graceful_shutdown(shutdown_signal())
             .await?;
         Ok(())
     }
+}
+
+/// Counts and times every statement of `db` (and into `counter`, which the N+1 tests watch);
+/// slow ones are logged on one line, inside the span of the request that ran them.
+fn observe_statements(
+    db: &mut DatabaseConnection,
+    name: &'static str,
+    counter: Option<Arc<AtomicU64>>,
+) {
+    let statements = metrics::counter!(names::STATEMENTS, "database" => name);
+    let seconds = metrics::histogram!(names::STATEMENT_DURATION, "database" => name);
+    db.set_metric_callback(move |info| {
+        if let Some(counter) = &counter {
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+        statements.increment(1);
+        seconds.record(info.elapsed.as_secs_f64());
+        if info.elapsed > SLOW_STATEMENT {
+            tracing::warn!(
+                database = name,
+                elapsed_ms = info.elapsed.as_millis() as u64,
+                failed = info.failed,
+                sql = %telemetry::one_line(&info.statement.sql, 500),
+                "slow statement"
+            );
+        }
+    });
+}
+
+/// Samples the pool every 100 ms into the pool gauges, and counts the samples that found
+/// every connection busy (a statement then waits for one). Stops when the pool is closed.
+fn observe_pool(db: &DatabaseConnection, name: &'static str) {
+    let pool = db.get_postgres_connection_pool().clone();
+    let max = pool.options().get_max_connections();
+    metrics::gauge!(names::POOL_MAX, "database" => name).set(f64::from(max));
+    let idle = metrics::gauge!(names::POOL_CONNECTIONS, "database" => name, "state" => "idle");
+    let in_use = metrics::gauge!(names::POOL_CONNECTIONS, "database" => name, "state" => "in_use");
+    let waits = metrics::counter!(names::POOL_WAITS, "database" => name);
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(Duration::from_millis(100));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        while !pool.is_closed() {
+            tick.tick().await;
+            let size = pool.size();
+            let free = pool.num_idle() as u32;
+            idle.set(f64::from(free));
+            in_use.set(f64::from(size.saturating_sub(free)));
+            if free == 0 && size >= max {
+                waits.increment(1);
+            }
+        }
+    });
 }
 
 async fn shutdown_signal() {

@@ -1,13 +1,216 @@
-//! Telemetry: how the process reports on itself. The tracing subscriber is set up here, once,
-//! for every subcommand; log formats, metrics and trace export belong here too.
-use tracing_subscriber::EnvFilter;
+//! Telemetry: how the process reports on itself. The tracing subscriber (log format, filter,
+//! OpenTelemetry export) is set up here, once, for every subcommand; the Prometheus metrics
+//! registry and the names of every metric the server publishes live here too, so that an
+//! operator finds the whole list in one place.
+use crate::config::{LogFormat, TelemetrySettings};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use opentelemetry::trace::TracerProvider as _;
+use opentelemetry_otlp::WithExportConfig as _;
+use opentelemetry_sdk::trace::SdkTracerProvider;
+use std::io::IsTerminal as _;
+use std::sync::OnceLock;
+use std::time::Duration;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::{EnvFilter, Layer as _};
 
-/// Logs to standard error at `info` unless `RUST_LOG` says otherwise.
-pub fn init() {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+/// The metrics the server publishes at `/metrics` (Prometheus text format). Labels are
+/// bounded: routes are the router's patterns, operation names are capped (see
+/// `http::metrics`), databases are `primary` and `replica<N>`.
+pub mod names {
+    /// Counter {route, method, status}: every HTTP answer.
+    pub const HTTP_REQUESTS: &str = "ocindex_http_requests_total";
+    /// Histogram {route}: seconds from the request's arrival to its answer's head.
+    pub const HTTP_DURATION: &str = "ocindex_http_request_duration_seconds";
+    /// Counter {operation, outcome}: GraphQL operations; outcome is `ok` or the first error code.
+    pub const GRAPHQL_OPERATIONS: &str = "ocindex_graphql_operations_total";
+    /// Histogram {operation}: seconds spent executing (or finding in the cache) an operation.
+    pub const GRAPHQL_DURATION: &str = "ocindex_graphql_operation_duration_seconds";
+    /// Counters and a gauge of the public response cache.
+    pub const CACHE_HITS: &str = "ocindex_response_cache_hits_total";
+    pub const CACHE_MISSES: &str = "ocindex_response_cache_misses_total";
+    pub const CACHE_ENTRIES: &str = "ocindex_response_cache_entries";
+    pub const CACHE_INVALIDATIONS: &str = "ocindex_response_cache_invalidations_total";
+    /// Gauges {database, state = idle | in_use}, {database}: the connection pools.
+    pub const POOL_CONNECTIONS: &str = "ocindex_db_pool_connections";
+    pub const POOL_MAX: &str = "ocindex_db_pool_max_connections";
+    /// Counter {database}: samples (every 100 ms) that found every connection of the pool
+    /// busy, i.e. moments when a new statement had to wait for a connection.
+    pub const POOL_WAITS: &str = "ocindex_db_pool_waits_total";
+    /// Counter and histogram {database}: SQL statements and their seconds.
+    pub const STATEMENTS: &str = "ocindex_db_statements_total";
+    pub const STATEMENT_DURATION: &str = "ocindex_db_statement_duration_seconds";
+    /// Histogram {job = import | import_narratives | publish | recompute, outcome}: seconds.
+    pub const JOB_DURATION: &str = "ocindex_job_duration_seconds";
+    // Webhook deliveries (the webhooks module adds them): counter
+    // `ocindex_webhook_deliveries_total` {outcome} and histogram
+    // `ocindex_webhook_delivery_duration_seconds`; declare them here and describe them in
+    // `describe()` so that the list stays in one place.
+}
+
+/// What must outlive the program's work: the trace exporter flushes its last spans on drop.
+pub struct Telemetry {
+    tracer: Option<SdkTracerProvider>,
+}
+
+impl Telemetry {
+    /// Sends the spans still buffered; call before the process exits.
+    pub fn shutdown(self) {
+        if let Some(provider) = self.tracer {
+            if let Err(err) = provider.shutdown_with_timeout(Duration::from_secs(5)) {
+                eprintln!("warning: the last traces were not exported: {err}");
+            }
+        }
+    }
+}
+
+/// Logs to standard error, filtered by `RUST_LOG` (default `info`), as text (coloured only on a
+/// terminal) or JSON lines; with an OTLP endpoint, spans are exported there as well.
+pub fn init(settings: &TelemetrySettings) -> Telemetry {
+    let filter = EnvFilter::try_new(&settings.log_filter).unwrap_or_else(|err| {
+        eprintln!(
+            "warning: RUST_LOG {:?} is not a filter ({err}); using info",
+            settings.log_filter
+        );
+        EnvFilter::new("info")
+    });
+    let fmt = match settings.log_format {
+        LogFormat::Text => tracing_subscriber::fmt::layer()
+            .with_writer(std::io::stderr)
+            .with_ansi(std::io::stderr().is_terminal())
+            .boxed(),
+        LogFormat::Json => tracing_subscriber::fmt::layer()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(std::io::stderr)
+            .boxed(),
+    };
+    let (otel, tracer) = match settings.otlp_endpoint.as_deref().filter(|e| !e.is_empty()) {
+        Some(endpoint) => match otlp_provider(endpoint, &settings.service_name) {
+            Ok(provider) => {
+                let layer = tracing_opentelemetry::layer()
+                    .with_tracer(provider.tracer("ocindex"))
+                    .with_filter(EnvFilter::new("info"));
+                (Some(layer), Some(provider))
+            }
+            Err(err) => {
+                eprintln!("warning: OTLP export disabled: {err}");
+                (None, None)
+            }
+        },
+        None => (None, None),
+    };
+    let _ = tracing_subscriber::registry().with(fmt.with_filter(filter)).with(otel).try_init();
+    Telemetry { tracer }
+}
+
+/// Spans in batches over OTLP/HTTP (protobuf) to `{endpoint}/v1/traces`, as the OpenTelemetry
+/// specification reads `OTEL_EXPORTER_OTLP_ENDPOINT`.
+fn otlp_provider(endpoint: &str, service: &str) -> anyhow::Result<SdkTracerProvider> {
+    let exporter = opentelemetry_otlp::SpanExporter::builder()
+        .with_http()
+        .with_endpoint(format!("{}/v1/traces", endpoint.trim_end_matches('/')))
+        .with_timeout(Duration::from_secs(10))
+        .build()?;
+    let resource =
+        opentelemetry_sdk::Resource::builder().with_service_name(service.to_owned()).build();
+    Ok(SdkTracerProvider::builder().with_batch_exporter(exporter).with_resource(resource).build())
+}
+
+/// The process-wide Prometheus registry, installed as the `metrics` recorder on first use.
+/// Servers started in one process (the tests, a fleet in one binary) share it.
+pub fn metrics() -> &'static PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE.get_or_init(|| {
+        const SECONDS: &[f64] =
+            &[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+        const JOB_SECONDS: &[f64] = &[0.1, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0];
+        let builder = PrometheusBuilder::new()
+            .set_buckets(SECONDS)
+            .and_then(|b| {
+                b.set_buckets_for_metric(Matcher::Full(names::JOB_DURATION.into()), JOB_SECONDS)
+            })
+            .expect("bucket bounds are not empty");
+        let handle = match builder.install_recorder() {
+            Ok(handle) => handle,
+            // another recorder is installed (an embedding program's): render our own, empty
+            Err(_) => PrometheusBuilder::new().build_recorder().handle(),
+        };
+        describe();
+        // Histograms are drained into their buckets by upkeep; a scrape also runs it.
+        let upkeep = handle.clone();
+        std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || loop {
+                std::thread::sleep(Duration::from_secs(5));
+                upkeep.run_upkeep();
+            })
+            .ok();
+        handle
+    })
+}
+
+/// The HELP lines of the exposition.
+fn describe() {
+    use metrics::{describe_counter, describe_gauge, describe_histogram, Unit};
+    use names::*;
+    describe_counter!(HTTP_REQUESTS, "HTTP answers by route pattern, method and status");
+    describe_histogram!(HTTP_DURATION, Unit::Seconds, "HTTP request latency by route pattern");
+    describe_counter!(GRAPHQL_OPERATIONS, "GraphQL operations by operation name and outcome");
+    describe_histogram!(GRAPHQL_DURATION, Unit::Seconds, "GraphQL operation latency by name");
+    describe_counter!(CACHE_HITS, "public requests answered from the response cache");
+    describe_counter!(CACHE_MISSES, "public requests computed (not in the response cache)");
+    describe_gauge!(CACHE_ENTRIES, "responses held by the response cache");
+    describe_counter!(CACHE_INVALIDATIONS, "times the response cache was emptied by a change");
+    describe_gauge!(POOL_CONNECTIONS, "open database connections by pool and state");
+    describe_gauge!(POOL_MAX, "most connections a pool may open");
+    describe_counter!(POOL_WAITS, "samples (every 100 ms) that found every connection busy");
+    describe_counter!(STATEMENTS, "SQL statements run, by database");
+    describe_histogram!(STATEMENT_DURATION, Unit::Seconds, "SQL statement time, by database");
+    describe_histogram!(JOB_DURATION, Unit::Seconds, "imports, publications and recomputes");
+}
+
+/// Runs a job (import, publish, recompute) and records its seconds and outcome into
+/// [`names::JOB_DURATION`].
+pub async fn timed<T, E>(
+    job: &'static str,
+    work: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, E> {
+    let started = std::time::Instant::now();
+    let result = work.await;
+    let outcome = if result.is_ok() { "ok" } else { "error" };
+    metrics::histogram!(names::JOB_DURATION, "job" => job, "outcome" => outcome)
+        .record(started.elapsed().as_secs_f64());
+    result
+}
+
+/// SQL on one line, at most `max` characters: slow-statement warnings stay one log line.
+pub fn one_line(sql: &str, max: usize) -> String {
+    let mut line = String::with_capacity(sql.len().min(max + 1));
+    for word in sql.split_whitespace() {
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+        if line.len() > max {
+            let cut = (0..=max).rev().find(|&i| line.is_char_boundary(i)).unwrap_or(0);
+            line.truncate(cut);
+            line.push('…');
+            break;
+        }
+    }
+    line
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statements_are_logged_on_one_bounded_line() {
+        let sql = "SELECT a,\n       b\n  FROM t\n WHERE c = $1";
+        assert_eq!(one_line(sql, 100), "SELECT a, b FROM t WHERE c = $1");
+        assert_eq!(one_line(sql, 8), "SELECT a…");
+    }
 }

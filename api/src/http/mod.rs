@@ -1,23 +1,31 @@
 //! The HTTP surface. This module only wires the router; each concern lives in a module of
 //! its own (a handler or a tower layer), so that a newcomer finds it by its name:
 //! - `graphql`: GraphQL over HTTP (GET and POST), the public answer cache path, GraphiQL;
-//! - `health`: liveness and readiness probes.
+//! - `health`: liveness and readiness probes;
+//! - `request_id`: `X-Request-Id` taken (when sane) or generated, and echoed;
+//! - `trace`: one span per request, logged when the answer leaves;
+//! - `metrics`: HTTP and GraphQL counters and histograms, and `/metrics` itself.
 use crate::cache::ResponseCache;
 use crate::graphql::limits::QueryLimits;
 use crate::graphql::AppSchema;
 use crate::reference_data::ReferenceData;
-use axum::http::StatusCode;
+use axum::http::{HeaderName, StatusCode};
 use axum::routing::get;
 use axum::Router;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use std::time::Duration;
+use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
 mod graphql;
 mod health;
+pub mod metrics;
+pub mod request_id;
+mod trace;
 
 /// The largest request body accepted (an upload of the official dataset fits comfortably).
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;
@@ -35,13 +43,39 @@ pub struct AppState {
     pub reference: Arc<ReferenceData>,
 }
 
-pub fn router(state: AppState) -> Router {
-    Router::new()
+/// The API's routes; `/metrics` too unless `metrics_elsewhere` (it is then served by
+/// [`metrics_router`] on `OCINDEX_METRICS_BIND`).
+pub fn router(state: AppState, metrics_elsewhere: bool) -> Router {
+    let mut router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(health::live))
-        .route("/readyz", get(health::ready))
+        .route("/readyz", get(health::ready));
+    if !metrics_elsewhere {
+        router = router.route("/metrics", get(metrics::render));
+    }
+    let request_id = HeaderName::from_static(request_id::HEADER);
+    // Outermost first: a sane request id exists before the span is made, and is echoed on
+    // every answer, errors and timeouts included.
+    let observed = ServiceBuilder::new()
+        .layer(axum::middleware::from_fn(request_id::sanitize))
+        .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+        .layer(PropagateRequestIdLayer::new(request_id))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(trace::make_span)
+                .on_request(())
+                .on_response(trace::on_response)
+                .on_failure(()),
+        )
+        .layer(axum::middleware::from_fn(metrics::count_requests));
+    router
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, Duration::from_secs(60)))
-        .layer(TraceLayer::new_for_http())
+        .layer(observed)
         .with_state(state)
+}
+
+/// `/metrics` alone, for a listener of its own.
+pub fn metrics_router(state: AppState) -> Router {
+    Router::new().route("/metrics", get(metrics::render)).with_state(state)
 }

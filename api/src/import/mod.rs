@@ -47,6 +47,14 @@ pub async fn import_dataset(
     bytes: &[u8],
     dry_run: bool,
 ) -> Result<ImportReport, DbErr> {
+    crate::telemetry::timed("import", import_workbook(db, bytes, dry_run)).await
+}
+
+async fn import_workbook(
+    db: &DatabaseConnection,
+    bytes: &[u8],
+    dry_run: bool,
+) -> Result<ImportReport, DbErr> {
     let catalog = dataset::Catalog {
         indicators: repo::catalog::indicators(db).await?,
         aliases: repo::catalog::alias_index(db).await?,

@@ -22,6 +22,10 @@ pub struct Recomputed {
 /// full rebuild of the whole Index is a few hundred milliseconds.
 #[tracing::instrument(skip(db))]
 pub async fn recompute<C: ConnectionTrait>(db: &C) -> Result<Recomputed, DbErr> {
+    crate::telemetry::timed("recompute", rebuild(db)).await
+}
+
+async fn rebuild<C: ConnectionTrait>(db: &C) -> Result<Recomputed, DbErr> {
     let inputs = load_inputs(db).await?;
     let derived = methodology::derive(&inputs);
 

@@ -157,6 +157,14 @@ fn close_tree(tree: &[indicator::Model], set: &mut HashSet<i32>) -> Vec<String> 
 /// Publishes a complete draft: it becomes visible and the default edition of every query,
 /// and every figure is rebuilt (its deltas, and those of the editions after it).
 pub async fn publish(db: &DatabaseConnection, actor: &Actor, year: i32) -> Result<edition::Model> {
+    crate::telemetry::timed("publish", publish_draft(db, actor, year)).await
+}
+
+async fn publish_draft(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    year: i32,
+) -> Result<edition::Model> {
     let published = run(db, actor, "publishEdition", Some(year), async |txn| {
         let edition = find_edition(txn, year).await?;
         if edition.is_published() {

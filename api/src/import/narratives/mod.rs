@@ -391,6 +391,17 @@ pub async fn import_narratives(
     country: Option<&str>,
     dry_run: bool,
 ) -> Result<NarrativeReport, DbErr> {
+    let work = import_texts(db, text, edition_year, country, dry_run);
+    crate::telemetry::timed("import_narratives", work).await
+}
+
+async fn import_texts(
+    db: &DatabaseConnection,
+    text: &str,
+    edition_year: i32,
+    country: Option<&str>,
+    dry_run: bool,
+) -> Result<NarrativeReport, DbErr> {
     let txn = db.begin().await?;
     let mut report = NarrativeReport {
         dry_run,
