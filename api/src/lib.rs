@@ -6,6 +6,7 @@ pub mod database;
 pub mod domain;
 pub mod error;
 pub mod graphql;
+pub mod healthcheck;
 pub mod http;
 pub mod import;
 pub mod methodology;

@@ -1,9 +1,9 @@
 //! The `ocindex` command: serve, migrate, import, import-narratives, schema.
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
-use ocindex::config::{Settings, TelemetrySettings, DEFAULT_DATABASE_URL};
+use ocindex::config::{Settings, TelemetrySettings, DEFAULT_BIND, DEFAULT_DATABASE_URL};
 use ocindex::startup::Application;
-use ocindex::{database, graphql, import, telemetry};
+use ocindex::{database, graphql, healthcheck, import, telemetry};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -51,6 +51,15 @@ enum Command {
     },
     /// Print the GraphQL schema (SDL), the same text as schema.graphql.
     Schema,
+    /// Probe a running server's /readyz (for container health checks); exit 0 when ready.
+    Healthcheck {
+        /// The server's address (a wildcard address is probed on loopback).
+        #[arg(long, env = "OCINDEX_BIND", default_value = DEFAULT_BIND)]
+        bind: std::net::SocketAddr,
+        /// Seconds to wait for the answer.
+        #[arg(long, default_value_t = 3)]
+        timeout: u64,
+    },
 }
 
 #[tokio::main]
@@ -109,6 +118,18 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Schema => print!("{}", graphql::schema().sdl()),
+        Command::Healthcheck { bind, timeout } => {
+            let url = healthcheck::readyz_url(bind);
+            match healthcheck::probe(&url, std::time::Duration::from_secs(timeout.clamp(1, 60)))
+                .await
+            {
+                Ok(body) => println!("{url}: {body}"),
+                Err(err) => {
+                    eprintln!("unhealthy: {err:#}");
+                    return Ok(ExitCode::FAILURE);
+                }
+            }
+        }
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 mod auth;
 mod editions;
 mod figures;
+mod fleet;
 mod import;
 mod limits;
 mod migrations;
