@@ -37,6 +37,9 @@ pub struct Settings {
         default_value_t = limits::DEFAULT_MAX_INTROSPECTION_DEPTH
     )]
     pub max_introspection_depth: usize,
+    /// Streaming replicas (comma-separated Postgres URLs) for public reads.
+    #[arg(long, env = "DATABASE_REPLICA_URLS", value_delimiter = ',', hide_env_values = true)]
+    pub replica_urls: Vec<String>,
     /// Serve `/metrics` on this address of its own instead of the main port.
     #[arg(long, env = "OCINDEX_METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,
@@ -78,6 +81,7 @@ impl Settings {
             max_introspection_cost: None,
             max_introspection_depth: limits::DEFAULT_MAX_INTROSPECTION_DEPTH,
             metrics_bind: None,
+            replica_urls: Vec::new(),
         }
     }
 

@@ -26,6 +26,24 @@ pub async fn connect(database_url: &str) -> anyhow::Result<DatabaseConnection> {
         .with_context(|| format!("connecting to {}", redact(database_url)))
 }
 
+/// Connects to a read replica: lazily (a replica that is down at start is polled until it
+/// answers), never creating or migrating anything (it follows the primary).
+pub async fn connect_replica(url: &str) -> anyhow::Result<DatabaseConnection> {
+    let mut options = ConnectOptions::new(url);
+    options
+        .max_connections(32)
+        .min_connections(0)
+        .connect_lazy(true)
+        .acquire_timeout(Duration::from_secs(2))
+        .test_before_acquire(false)
+        .max_lifetime(Duration::from_secs(30 * 60))
+        .idle_timeout(Duration::from_secs(10 * 60))
+        .sqlx_logging(false)
+        .map_sqlx_postgres_opts(|pg| pg.options([("client_min_messages", "warning")]));
+    // lazily: no round trip here, only the URL is checked
+    Database::connect(options).await.with_context(|| format!("replica {}", redact(url)))
+}
+
 /// Connects and brings the schema up to date.
 pub async fn connect_and_migrate(database_url: &str) -> anyhow::Result<DatabaseConnection> {
     let db = connect(database_url).await?;

@@ -11,6 +11,7 @@ pub mod http;
 pub mod import;
 pub mod methodology;
 pub mod reference_data;
+pub mod replicas;
 pub mod repo;
 pub mod startup;
 pub mod telemetry;

@@ -4,6 +4,7 @@ use crate::config::Settings;
 use crate::graphql::limits::QueryLimits;
 use crate::http::{metrics_router, router, AppState};
 use crate::reference_data::ReferenceData;
+use crate::replicas::Replicas;
 use crate::telemetry::{self, names};
 use crate::{database, graphql, import};
 use anyhow::Context as _;
@@ -47,6 +48,14 @@ impl Application {
         }
         let cache = Arc::new(ResponseCache::default());
         cache.clone().listen(settings.database_url.clone()).await;
+        let mut readers = Vec::new();
+        for (i, url) in settings.replica_urls.iter().filter(|u| !u.trim().is_empty()).enumerate() {
+            let mut replica = database::connect_replica(url.trim()).await?;
+            observe_statements(&mut replica, &format!("replica{i}"), None);
+            readers.push(replica);
+        }
+        let replicas = Replicas::new(db.clone(), cache.clone(), readers);
+        replicas.start_polling();
         let schema = graphql::schema();
         let limits = Arc::new(QueryLimits::new(&schema.sdl(), settings.limits())?);
         let state = AppState {
@@ -56,6 +65,7 @@ impl Application {
             admin_token: settings.admin_token.filter(|t| !t.is_empty()).map(Into::into),
             reference: Arc::new(ReferenceData::new(cache.clone())),
             cache,
+            replicas,
         };
         Ok(Self { listener, metrics_listener, state, statements })
     }
@@ -95,13 +105,10 @@ impl Application {
 
 /// Counts and times every statement of `db` (and into `counter`, which the N+1 tests watch);
 /// slow ones are logged on one line, inside the span of the request that ran them.
-fn observe_statements(
-    db: &mut DatabaseConnection,
-    name: &'static str,
-    counter: Option<Arc<AtomicU64>>,
-) {
-    let statements = metrics::counter!(names::STATEMENTS, "database" => name);
-    let seconds = metrics::histogram!(names::STATEMENT_DURATION, "database" => name);
+fn observe_statements(db: &mut DatabaseConnection, name: &str, counter: Option<Arc<AtomicU64>>) {
+    let name = name.to_owned();
+    let statements = metrics::counter!(names::STATEMENTS, "database" => name.clone());
+    let seconds = metrics::histogram!(names::STATEMENT_DURATION, "database" => name.clone());
     db.set_metric_callback(move |info| {
         if let Some(counter) = &counter {
             counter.fetch_add(1, Ordering::Relaxed);
@@ -110,7 +117,7 @@ fn observe_statements(
         seconds.record(info.elapsed.as_secs_f64());
         if info.elapsed > SLOW_STATEMENT {
             tracing::warn!(
-                database = name,
+                database = %name,
                 elapsed_ms = info.elapsed.as_millis() as u64,
                 failed = info.failed,
                 sql = %telemetry::one_line(&info.statement.sql, 500),

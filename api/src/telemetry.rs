@@ -40,6 +40,10 @@ pub mod names {
     /// Counter and histogram {database}: SQL statements and their seconds.
     pub const STATEMENTS: &str = "ocindex_db_statements_total";
     pub const STATEMENT_DURATION: &str = "ocindex_db_statement_duration_seconds";
+    /// Gauge {database}: a replica's replayed WAL position (bytes); counter {reason = change |
+    /// lag}: public reads sent to the primary although replicas are configured.
+    pub const REPLICA_REPLAYED: &str = "ocindex_replica_replay_lsn_bytes";
+    pub const REPLICA_FALLBACKS: &str = "ocindex_replica_fallbacks_total";
     /// Histogram {job = import | import_narratives | publish | recompute, outcome}: seconds.
     pub const JOB_DURATION: &str = "ocindex_job_duration_seconds";
     // Webhook deliveries (the webhooks module adds them): counter
@@ -168,6 +172,11 @@ fn describe() {
     describe_counter!(POOL_WAITS, "samples (every 100 ms) that found every connection busy");
     describe_counter!(STATEMENTS, "SQL statements run, by database");
     describe_histogram!(STATEMENT_DURATION, Unit::Seconds, "SQL statement time, by database");
+    describe_gauge!(REPLICA_REPLAYED, "WAL position a replica has replayed, in bytes");
+    describe_counter!(
+        REPLICA_FALLBACKS,
+        "public reads sent to the primary: a change not yet fenced, or replicas behind"
+    );
     describe_histogram!(JOB_DURATION, Unit::Seconds, "imports, publications and recomputes");
 }
 

@@ -11,6 +11,7 @@ mod observability;
 mod performance;
 mod process;
 mod queries;
+mod replicas;
 mod sample;
 mod schema;
 mod seeds;

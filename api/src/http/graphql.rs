@@ -59,12 +59,7 @@ async fn execute(state: AppState, request: Request) -> Response {
         .is_some_and(|v| v.starts_with("application/json"));
     // Public reads are served from the cache, for the public and for PARTNER keys alike: a
     // partner sees exactly what the public sees. Uploads, editors and admins never are.
-    let public = match &principal {
-        Principal::Anonymous => true,
-        Principal::Key { role, .. } => *role == Role::Partner,
-        Principal::Admin => false,
-    };
-    if public && (request.method() == Method::GET || is_json) {
+    if is_public(&principal) && (request.method() == Method::GET || is_json) {
         return execute_cached(state, request, principal, started).await;
     }
     let batch = match GraphQLBatchRequest::<GraphQLRejection>::from_request(request, &()).await {
@@ -102,7 +97,13 @@ async fn run(
             return (http, None);
         }
     };
-    let batch = graphql::with_request_data(batch, &state.db, principal, &state.reference);
+    // public reads may go to a replica; writes, drafts, editors' and admins' reads never do
+    let db = if is_public(principal) && reads_only(&batch) {
+        state.replicas.reader()
+    } else {
+        &state.db
+    };
+    let batch = graphql::with_request_data(batch, db, principal, &state.reference);
     let mut response = state.schema.execute_batch(batch).await;
     label_errors(&mut response);
     metrics::record_operation(&label, &batch_outcome(&response), started.elapsed());
@@ -164,6 +165,31 @@ async fn execute_cached(
         state.cache.insert(&key, body, generation);
     }
     http
+}
+
+/// The public and PARTNER keys see the same thing: published editions only.
+fn is_public(principal: &Principal) -> bool {
+    match principal {
+        Principal::Anonymous => true,
+        Principal::Key { role, .. } => *role == Role::Partner,
+        Principal::Admin => false,
+    }
+}
+
+/// Whether no operation of the batch is a mutation or subscription (a refused mutation still
+/// writes its audit entry, on the primary). Unparsable text reads nothing either way.
+fn reads_only(batch: &async_graphql::BatchRequest) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    batch.iter().all(|request| match async_graphql::parser::parse_query(&request.query) {
+        Ok(document) => {
+            let is_query = |ty: OperationType| ty == OperationType::Query;
+            match &document.operations {
+                DocumentOperations::Single(op) => is_query(op.node.ty),
+                DocumentOperations::Multiple(ops) => ops.values().all(|op| is_query(op.node.ty)),
+            }
+        }
+        Err(_) => true,
+    })
 }
 
 /// The metrics label of a request (a batch counts as `batch`), recorded on its span too.

@@ -32,5 +32,8 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
         }
     };
     let status = if reachable.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
-    (status, Json(json!({ "ready": reachable.is_ok(), "databases": [primary] })))
+    let mut databases = vec![primary];
+    // replicas are reported, not required: without them reads go to the primary
+    databases.extend(state.replicas.report());
+    (status, Json(json!({ "ready": reachable.is_ok(), "databases": databases })))
 }

@@ -39,6 +39,8 @@ pub struct AppState {
     pub limits: Arc<QueryLimits>,
     pub admin_token: Option<Arc<str>>,
     pub cache: Arc<ResponseCache>,
+    /// Where public reads go (a caught-up replica, else the primary).
+    pub replicas: Arc<crate::replicas::Replicas>,
     /// Editions, indicators, countries and key digests, held in memory.
     pub reference: Arc<ReferenceData>,
 }
