@@ -48,6 +48,10 @@ pub async fn connect_replica(url: &str) -> anyhow::Result<DatabaseConnection> {
 pub async fn connect_and_migrate(database_url: &str) -> anyhow::Result<DatabaseConnection> {
     let db = connect(database_url).await?;
     Migrator::up(&db, None).await.context("applying migrations")?;
+    // figures stored before their exact values were kept get them once, here
+    if crate::repo::figures::ensure_exact_values(&db).await.context("filling exact values")? {
+        tracing::info!("recomputed every figure to keep its exact value");
+    }
     Ok(db)
 }
 

@@ -153,3 +153,73 @@ async fn lists_fetch_only_the_figures_they_ask_for_in_a_constant_number_of_state
         assert_eq!(node["country"]["scores"], alone["country"]["scores"], "{iso3}");
     }
 }
+
+/// Every stored figure (exact values included) and every change the view computes.
+async fn derived(db: &sea_orm::DatabaseConnection) -> String {
+    let sql =
+        "SELECT (SELECT string_agg(concat_ws(',', edition_id, country_id, indicator_id, value,
+                          delta, rank, rank_in_continent, rank_in_region, exact_num, exact_den), ';'
+                          ORDER BY edition_id, country_id, indicator_id) FROM figures)
+               || '|' || (SELECT string_agg(concat_ws(',', indicator_id, from_edition_id,
+                          to_edition_id, country_id, change), ';'
+                          ORDER BY indicator_id, from_edition_id, to_edition_id, country_id)
+                          FROM figure_changes) AS d";
+    let row = db
+        .query_one(sea_orm::Statement::from_string(db.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
+    row.try_get("", "d").unwrap()
+}
+
+/// What a rebuild of every edition from the entered scores stores, rolled back.
+async fn rebuilt(db: &sea_orm::DatabaseConnection) -> String {
+    use sea_orm::TransactionTrait;
+    let txn = db.begin().await.unwrap();
+    ocindex::repo::figures::recompute(&txn).await.unwrap();
+    let sql = "SELECT string_agg(concat_ws(',', edition_id, country_id, indicator_id, value,
+                   delta, rank, rank_in_continent, rank_in_region, exact_num, exact_den), ';'
+                   ORDER BY edition_id, country_id, indicator_id) AS d FROM figures";
+    let row = txn
+        .query_one(sea_orm::Statement::from_string(txn.get_database_backend(), sql))
+        .await
+        .unwrap()
+        .unwrap();
+    let figures: String = row.try_get("", "d").unwrap();
+    txn.rollback().await.unwrap();
+    figures
+}
+
+#[tokio::test]
+async fn writes_recompute_one_edition_exactly_as_a_full_rebuild_would() {
+    let Some(app) = TestApp::spawn(Content::Sample).await else { return };
+    let figures_only = |d: String| d.split('|').next().unwrap().to_owned();
+    app.ok(ADMIN, r#"mutation { createEdition(input: { year: 2025, title: "Next", indicatorsFrom: 2023 }) { year } }"#, json!({})).await;
+    app.ok(
+        ADMIN,
+        r#"mutation { upsertScores(edition: 2025, scores: [
+        { country: "KAZ", indicator: "heroin-trade", value: 8.5 },
+        { country: "KAZ", indicator: "synthetic-drug-trade", value: 2 },
+        { country: "KGZ", indicator: "heroin-trade", value: 3 } ]) { written } }"#,
+        json!({}),
+    )
+    .await;
+    assert_eq!(figures_only(derived(&app.db).await), rebuilt(&app.db).await, "after a batch");
+
+    // reopening 2023 makes 2021 the base of the draft's deltas; publishing it again restores it
+    let with_2023 = derived(&app.db).await;
+    app.ok(ADMIN, "mutation { reopenEdition(year: 2023) { year } }", json!({})).await;
+    assert_eq!(figures_only(derived(&app.db).await), rebuilt(&app.db).await, "after reopening");
+    app.ok(ADMIN, "mutation { publishEdition(year: 2023) { year } }", json!({})).await;
+    assert_eq!(derived(&app.db).await, with_2023, "published again, as before");
+
+    // changes are computed from exact values: Kazakhstan's criminal actors, 4.375 to 4.60
+    let data = app
+        .query(
+            r#"{ country(iso3: "KAZ") { score(indicator: "criminal-actors", edition: 2023) {
+                   value delta change(since: 2021) } } }"#,
+            json!({}),
+        )
+        .await;
+    assert_eq!(data["country"]["score"], json!({ "value": 4.6, "delta": 0.23, "change": 0.23 }));
+}

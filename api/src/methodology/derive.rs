@@ -29,6 +29,9 @@ pub struct FigureRow {
     pub country_id: i32,
     pub indicator_id: i32,
     pub value: Decimal,
+    /// The unrounded value, kept so that changes between any two editions can be computed
+    /// exactly later, from the two figures alone.
+    pub exact: Exact,
     pub delta: Option<Decimal>,
     pub rank: i32,
     pub rank_in_continent: i32,
@@ -89,6 +92,25 @@ pub fn derive(editions: &[EditionInput]) -> Derived {
     derived
 }
 
+/// The figures of one edition, with deltas against the exact values of the previous published
+/// edition when there is one: what a write to that edition recomputes, whatever the number of
+/// other editions.
+pub fn derive_edition(
+    edition: &EditionInput,
+    previous: Option<&HashMap<(i32, i32), Exact>>,
+) -> Vec<FigureRow> {
+    let values = exact_values(edition);
+    let mut rows = ranked_rows(edition, &values);
+    if let Some(before) = previous {
+        for row in &mut rows {
+            row.delta = before
+                .get(&(row.country_id, row.indicator_id))
+                .map(|before| round_half_up(row.exact - before));
+        }
+    }
+    rows
+}
+
 fn exact_values(edition: &EditionInput) -> HashMap<(i32, i32), Exact> {
     let mut out = HashMap::new();
     for member in &edition.members {
@@ -139,6 +161,7 @@ fn ranked_rows(edition: &EditionInput, values: &HashMap<(i32, i32), Exact>) -> V
                 country_id,
                 indicator_id,
                 value,
+                exact: values[&(country_id, indicator_id)],
                 delta: None,
                 rank: global[k],
                 rank_in_continent: continent[k],

@@ -1,75 +1,213 @@
 //! Derived figures: recomputed and stored whenever entered scores change, read by index.
-use crate::methodology::{self, EditionInput, HalfStep, Member, Node};
+use crate::methodology::{self, EditionInput, Exact, FigureRow, HalfStep, Member, Node};
 use entity::{
     country_edition, edition, edition_indicator, figure, figure_change, indicator, score,
 };
 use rust_decimal::Decimal;
-use sea_orm::sea_query::ArrayType;
-use sea_orm::{ConnectionTrait, DbErr, EntityTrait, JoinType, QuerySelect, Statement, Value};
+use sea_orm::sea_query::{ArrayType, Expr};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QueryOrder,
+    QuerySelect, Statement, Value,
+};
 use std::collections::HashMap;
 
 /// Counts of what a recomputation stored.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Recomputed {
     pub figures: usize,
-    pub changes: usize,
 }
 
-/// Rebuilds every derived figure from the entered scores, in the caller's transaction.
-///
-/// Everything is rebuilt, not only the edition that changed: an edition's scores feed the
-/// deltas of the next published edition and the changes against every other edition, and a
-/// full rebuild of the whole Index is a few hundred milliseconds.
+/// Rebuilds every derived figure of every edition from the entered scores, in the caller's
+/// transaction: for imports, which replace whole editions, and to fill the exact values of
+/// figures stored before they were kept. Writes recompute one edition with
+/// [`recompute_edition`].
 #[tracing::instrument(skip(db))]
 pub async fn recompute<C: ConnectionTrait>(db: &C) -> Result<Recomputed, DbErr> {
     crate::telemetry::timed("recompute", rebuild(db)).await
 }
 
 async fn rebuild<C: ConnectionTrait>(db: &C) -> Result<Recomputed, DbErr> {
-    let inputs = load_inputs(db).await?;
+    let inputs = load_inputs(db, None).await?;
     let derived = methodology::derive(&inputs);
-
-    figure_change::Entity::delete_many().exec(db).await?;
     figure::Entity::delete_many().exec(db).await?;
-    let figures = &derived.figures;
+    // changes between editions are no longer stored: `figure_changes` computes them on read
+    write_figures(db, None, &derived.figures).await?;
+    Ok(Recomputed { figures: derived.figures.len() })
+}
+
+/// Recomputes the figures of one edition after a write to it, and the deltas of the editions
+/// after it that compare with it (or with what it replaced): the cost depends on the size of
+/// an edition, never on how many editions came before. Only rows whose value, delta or rank
+/// changed are written.
+#[tracing::instrument(skip(db))]
+pub async fn recompute_edition<C: ConnectionTrait>(
+    db: &C,
+    edition_id: i32,
+) -> Result<Recomputed, DbErr> {
+    crate::telemetry::timed("recompute", rebuild_edition(db, edition_id)).await
+}
+
+async fn rebuild_edition<C: ConnectionTrait>(db: &C, edition_id: i32) -> Result<Recomputed, DbErr> {
+    let editions = edition::Entity::find().order_by_asc(edition::Column::Year).all(db).await?;
+    let Some(at) = editions.iter().position(|e| e.id == edition_id) else {
+        return Ok(Recomputed::default());
+    };
+    let Some(input) = load_inputs(db, Some(edition_id)).await?.pop() else {
+        return Ok(Recomputed::default());
+    };
+    let previous = editions[..at].iter().rev().find(|e| e.is_published());
+    let before = match previous {
+        Some(p) => Some(exact_values_of(db, p.id).await?),
+        None => None,
+    };
+    let rows = methodology::derive_edition(&input, before.as_ref());
+    write_figures(db, Some(edition_id), &rows).await?;
+
+    // the deltas of the following editions up to the next published one compare with the
+    // latest published edition before each of them, which may be this one
+    for (k, later) in editions.iter().enumerate().skip(at + 1) {
+        let base = editions[..k].iter().rev().find(|e| e.is_published());
+        refresh_deltas(db, later.id, base.map(|e| e.id)).await?;
+        if later.is_published() {
+            break;
+        }
+    }
+    Ok(Recomputed { figures: rows.len() })
+}
+
+/// Writes derived figures in one statement: all of them (`edition` None, into an empty
+/// table), or one edition's, where rows that did not change are left alone and rows the
+/// edition no longer has are deleted.
+async fn write_figures<C: ConnectionTrait>(
+    db: &C,
+    edition: Option<i32>,
+    figures: &[FigureRow],
+) -> Result<(), DbErr> {
+    let exact = |f: &FigureRow, part: fn(&Exact) -> &i128| {
+        i64::try_from(*part(&f.exact))
+            .map_err(|_| DbErr::Custom(format!("exact value {} out of range", f.exact)))
+    };
+    let nums = figures.iter().map(|f| exact(f, Exact::numer)).collect::<Result<Vec<_>, _>>()?;
+    let dens = figures.iter().map(|f| exact(f, Exact::denom)).collect::<Result<Vec<_>, _>>()?;
+    let values = vec![
+        edition.map_or(Value::Int(None), |e| Value::Int(Some(e))),
+        ints(figures.iter().map(|f| f.edition_id)),
+        ints(figures.iter().map(|f| f.country_id)),
+        ints(figures.iter().map(|f| f.indicator_id)),
+        decimals(figures.iter().map(|f| f.value)),
+        decimals(figures.iter().map(|f| f.delta.unwrap_or_default())),
+        Value::Array(
+            ArrayType::Bool,
+            Some(Box::new(figures.iter().map(|f| Value::Bool(Some(f.delta.is_some()))).collect())),
+        ),
+        ints(figures.iter().map(|f| f.rank)),
+        ints(figures.iter().map(|f| f.rank_in_continent)),
+        ints(figures.iter().map(|f| f.rank_in_region)),
+        Value::Array(
+            ArrayType::BigInt,
+            Some(Box::new(nums.into_iter().map(|v| Value::BigInt(Some(v))).collect())),
+        ),
+        Value::Array(
+            ArrayType::BigInt,
+            Some(Box::new(dens.into_iter().map(|v| Value::BigInt(Some(v))).collect())),
+        ),
+    ];
     db.execute(Statement::from_sql_and_values(
         db.get_database_backend(),
         // the driver binds no NULL inside an array: deltas travel with a mask of which exist
-        "INSERT INTO figures (edition_id, country_id, indicator_id, value, delta, rank, rank_in_continent, rank_in_region)
-         SELECT e, c, i, v, CASE WHEN has_delta THEN d END, r, rc, rr
-         FROM UNNEST($1::int[], $2::int[], $3::int[], $4::numeric[], $5::numeric[], $6::bool[], $7::int[], $8::int[], $9::int[])
-              AS t(e, c, i, v, d, has_delta, r, rc, rr)",
-        [
-            ints(figures.iter().map(|f| f.edition_id)),
-            ints(figures.iter().map(|f| f.country_id)),
-            ints(figures.iter().map(|f| f.indicator_id)),
-            decimals(figures.iter().map(|f| f.value)),
-            decimals(figures.iter().map(|f| f.delta.unwrap_or_default())),
-            Value::Array(
-                ArrayType::Bool,
-                Some(Box::new(figures.iter().map(|f| Value::Bool(Some(f.delta.is_some()))).collect())),
-            ),
-            ints(figures.iter().map(|f| f.rank)),
-            ints(figures.iter().map(|f| f.rank_in_continent)),
-            ints(figures.iter().map(|f| f.rank_in_region)),
-        ],
+        "WITH new AS (
+             SELECT e, c, i, v, CASE WHEN has_delta THEN d END AS d, r, rc, rr, n, dn
+             FROM UNNEST($2::int[], $3::int[], $4::int[], $5::numeric[], $6::numeric[], $7::bool[],
+                         $8::int[], $9::int[], $10::int[], $11::bigint[], $12::bigint[])
+                  AS t(e, c, i, v, d, has_delta, r, rc, rr, n, dn)
+         ), gone AS (
+             DELETE FROM figures f WHERE f.edition_id = $1::int
+                AND NOT EXISTS (SELECT 1 FROM new WHERE new.c = f.country_id AND new.i = f.indicator_id)
+         )
+         INSERT INTO figures AS f (edition_id, country_id, indicator_id, value, delta, rank,
+                                   rank_in_continent, rank_in_region, exact_num, exact_den)
+         SELECT * FROM new
+         ON CONFLICT (edition_id, indicator_id, country_id) DO UPDATE
+            SET value = EXCLUDED.value, delta = EXCLUDED.delta, rank = EXCLUDED.rank,
+                rank_in_continent = EXCLUDED.rank_in_continent,
+                rank_in_region = EXCLUDED.rank_in_region,
+                exact_num = EXCLUDED.exact_num, exact_den = EXCLUDED.exact_den
+          WHERE (f.value, f.delta, f.rank, f.rank_in_continent, f.rank_in_region, f.exact_num, f.exact_den)
+                IS DISTINCT FROM
+                (EXCLUDED.value, EXCLUDED.delta, EXCLUDED.rank, EXCLUDED.rank_in_continent,
+                 EXCLUDED.rank_in_region, EXCLUDED.exact_num, EXCLUDED.exact_den)",
+        values,
     ))
     .await?;
-    let changes = &derived.changes;
+    Ok(())
+}
+
+/// The exact values of an edition's figures, by (country, indicator).
+async fn exact_values_of<C: ConnectionTrait>(
+    db: &C,
+    edition_id: i32,
+) -> Result<HashMap<(i32, i32), Exact>, DbErr> {
+    let rows: Vec<(i32, i32, Option<i64>, Option<i64>)> = figure::Entity::find()
+        .select_only()
+        .column(figure::Column::CountryId)
+        .column(figure::Column::IndicatorId)
+        .column_as(Expr::cust("exact_num"), "exact_num")
+        .column_as(Expr::cust("exact_den"), "exact_den")
+        .filter(figure::Column::EditionId.eq(edition_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|(country, indicator, num, den)| match (num, den) {
+            (Some(num), Some(den)) => {
+                Ok(((country, indicator), Exact::new(i128::from(num), i128::from(den))))
+            }
+            _ => Err(DbErr::Custom(format!("figure of edition {edition_id} has no exact value"))),
+        })
+        .collect()
+}
+
+/// Sets the deltas of an edition's figures against the exact values of `base` (none: no
+/// delta), in one statement.
+async fn refresh_deltas<C: ConnectionTrait>(
+    db: &C,
+    edition_id: i32,
+    base: Option<i32>,
+) -> Result<(), DbErr> {
     db.execute(Statement::from_sql_and_values(
         db.get_database_backend(),
-        "INSERT INTO figure_changes (indicator_id, from_edition_id, to_edition_id, country_id, change)
-         SELECT * FROM UNNEST($1::int[], $2::int[], $3::int[], $4::int[], $5::numeric[])",
-        [
-            ints(changes.iter().map(|c| c.indicator_id)),
-            ints(changes.iter().map(|c| c.from_edition_id)),
-            ints(changes.iter().map(|c| c.to_edition_id)),
-            ints(changes.iter().map(|c| c.country_id)),
-            decimals(changes.iter().map(|c| c.change)),
-        ],
+        "UPDATE figures t SET delta = (
+             SELECT round((t.exact_num::numeric * p.exact_den - p.exact_num::numeric * t.exact_den)
+                          / (t.exact_den::numeric * p.exact_den), 2)
+             FROM figures p
+             WHERE p.edition_id = $2::int AND p.indicator_id = t.indicator_id
+               AND p.country_id = t.country_id)
+         WHERE t.edition_id = $1",
+        [edition_id.into(), base.map_or(Value::Int(None), |b| Value::Int(Some(b)))],
     ))
     .await?;
-    Ok(Recomputed { figures: derived.figures.len(), changes: derived.changes.len() })
+    Ok(())
+}
+
+/// Fills the exact values of figures stored before they were kept (a database migrated
+/// from an earlier version) with one full recomputation; nothing to do otherwise.
+pub async fn ensure_exact_values(db: &sea_orm::DatabaseConnection) -> Result<bool, DbErr> {
+    use sea_orm::TransactionTrait;
+    let missing = db
+        .query_one(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT EXISTS (SELECT 1 FROM figures WHERE exact_den IS NULL) AS missing",
+        ))
+        .await?
+        .map(|row| row.try_get::<bool>("", "missing"))
+        .transpose()?
+        .unwrap_or(false);
+    if missing {
+        let txn = db.begin().await?;
+        recompute(&txn).await?;
+        txn.commit().await?;
+    }
+    Ok(missing)
 }
 
 /// Refreshes the planner's statistics after a bulk write: on fresh tables it assumes one row
@@ -92,20 +230,31 @@ pub(crate) fn decimals(values: impl Iterator<Item = Decimal>) -> Value {
     Value::Array(ArrayType::Decimal, Some(Box::new(values)))
 }
 
-async fn load_inputs<C: ConnectionTrait>(db: &C) -> Result<Vec<EditionInput>, DbErr> {
-    let editions = edition::Entity::find().all(db).await?;
-    let sets: Vec<(i32, i32, Option<i32>, bool)> = edition_indicator::Entity::find()
+/// The inputs of every edition, or of one.
+async fn load_inputs<C: ConnectionTrait>(
+    db: &C,
+    only: Option<i32>,
+) -> Result<Vec<EditionInput>, DbErr> {
+    let mut editions = edition::Entity::find();
+    let mut sets = edition_indicator::Entity::find()
         .select_only()
         .column(edition_indicator::Column::EditionId)
         .column(indicator::Column::Id)
         .column(indicator::Column::ParentId)
         .column(indicator::Column::IsComposite)
-        .join(JoinType::InnerJoin, edition_indicator_to_indicator())
-        .into_tuple()
-        .all(db)
-        .await?;
-    let members = country_edition::Entity::find().all(db).await?;
-    let scores = score::Entity::find().all(db).await?;
+        .join(JoinType::InnerJoin, edition_indicator_to_indicator());
+    let mut members = country_edition::Entity::find();
+    let mut scores = score::Entity::find();
+    if let Some(id) = only {
+        editions = editions.filter(edition::Column::Id.eq(id));
+        sets = sets.filter(edition_indicator::Column::EditionId.eq(id));
+        members = members.filter(country_edition::Column::EditionId.eq(id));
+        scores = scores.filter(score::Column::EditionId.eq(id));
+    }
+    let editions = editions.all(db).await?;
+    let sets: Vec<(i32, i32, Option<i32>, bool)> = sets.into_tuple().all(db).await?;
+    let members = members.all(db).await?;
+    let scores = scores.all(db).await?;
 
     let mut inputs: HashMap<i32, EditionInput> = editions
         .into_iter()

@@ -146,7 +146,7 @@ async fn apply(
         let (continent, region) = (continent.to_owned(), region.to_owned());
         repo::editions::upsert_member(txn, edition.id, country.id, &continent, &region).await?;
         // continents and regions are the groups of the ranks
-        let figures = repo::figures::recompute(txn).await?.figures;
+        let figures = repo::figures::recompute_edition(txn, edition.id).await?.figures;
         counts.push(("members", 1));
         counts.push(("figures", figures as i64));
     }

@@ -199,7 +199,7 @@ async fn publish_draft(
             return Err(refuse("year", message, &missing));
         }
         repo::editions::set_published(txn, scope.edition.id, true).await?;
-        let figures = repo::figures::recompute(txn).await?.figures;
+        let figures = repo::figures::recompute_edition(txn, scope.edition.id).await?.figures;
         let published = find_edition(txn, year).await?;
         let counts = vec![
             ("countries", scope.members.len() as i64),
@@ -225,7 +225,7 @@ pub async fn reopen(db: &DatabaseConnection, actor: &Actor, year: i32) -> Result
             return Err(ApiError::Conflict(format!("the {year} edition is a draft already")));
         }
         repo::editions::set_published(txn, edition.id, false).await?;
-        let figures = repo::figures::recompute(txn).await?.figures;
+        let figures = repo::figures::recompute_edition(txn, edition.id).await?.figures;
         Ok(Done::new(find_edition(txn, year).await?, vec![("figures", figures as i64)]))
     })
     .await
@@ -316,7 +316,7 @@ pub async fn create_indicator(
         if let Some(edition) = edition {
             repo::editions::add_to_set(txn, edition.id, &[created.id]).await?;
             // the composites above it now lack a child everywhere in the draft
-            let figures = repo::figures::recompute(txn).await?.figures;
+            let figures = repo::figures::recompute_edition(txn, edition.id).await?.figures;
             counts.push(("figures", figures as i64));
         }
         Ok(Done::new(created, counts))

@@ -134,7 +134,7 @@ async fn write(
     }
     repo::editions::upsert_scores(txn, scope.edition.id, &rows).await?;
     // a draft's figures are a preview for its editors: they follow every batch
-    let figures = repo::figures::recompute(txn).await?.figures;
+    let figures = repo::figures::recompute_edition(txn, scope.edition.id).await?.figures;
 
     let present: HashSet<(i32, i32)> =
         existing.keys().copied().chain(rows.iter().map(|r| (r.0, r.1))).collect();
