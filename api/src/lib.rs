@@ -5,6 +5,7 @@ pub mod config;
 pub mod database;
 pub mod domain;
 pub mod error;
+pub mod exports;
 pub mod graphql;
 pub mod healthcheck;
 pub mod http;

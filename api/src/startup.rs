@@ -1,6 +1,7 @@
 //! Building and running the application: pool, migrations, sample data, router, shutdown.
 use crate::cache::ResponseCache;
 use crate::config::Settings;
+use crate::exports::Exports;
 use crate::graphql::limits::QueryLimits;
 use crate::http::{metrics_router, router, AppState};
 use crate::reference_data::ReferenceData;
@@ -56,7 +57,8 @@ impl Application {
         }
         let replicas = Replicas::new(db.clone(), cache.clone(), readers);
         replicas.start_polling();
-        let schema = graphql::schema();
+        let exports = Exports::new(db.clone(), cache.clone());
+        let schema = graphql::serving_schema(exports.clone());
         let limits = Arc::new(QueryLimits::new(&schema.sdl(), settings.limits())?);
         let state = AppState {
             db,
@@ -66,6 +68,7 @@ impl Application {
             reference: Arc::new(ReferenceData::new(cache.clone())),
             cache,
             replicas,
+            exports,
         };
         Ok(Self { listener, metrics_listener, state, statements })
     }

@@ -1,6 +1,7 @@
 //! Integration tests: the real server over a real Postgres, one fresh database per test.
 mod auth;
 mod editions;
+mod exports;
 mod figures;
 mod fleet;
 mod import;

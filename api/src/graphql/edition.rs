@@ -1,7 +1,8 @@
 //! Editions of the Index.
 use super::indicator::Indicator;
 use super::{ids, request};
-use crate::error::Result;
+use crate::error::{ApiError, Result};
+use crate::exports::{Digest, Export, Exports, Format};
 use async_graphql::{Context, Enum, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::edition;
@@ -53,6 +54,21 @@ impl Edition {
         Ok(request(ctx)?.previous(&self.0).await?.cloned().map(Edition))
     }
 
+    /// The edition's bulk downloads (CSV, JSON and the xlsx workbook), with their size and
+    /// SHA-256 as served now.
+    async fn downloads(&self, ctx: &Context<'_>) -> Result<Vec<Download>> {
+        let exports = ctx
+            .data::<Exports>()
+            .map_err(|_| ApiError::internal(anyhow::anyhow!("no downloads service")))?;
+        let mut downloads = Vec::new();
+        for format in Format::ALL {
+            let export = Export::of_edition(&self.0, format);
+            let digest = exports.digest(&export).await.map_err(ApiError::internal)?;
+            downloads.push(Download { format, url: export.url(), digest });
+        }
+        Ok(downloads)
+    }
+
     /// The indicators this edition assesses, composites included, in tree order.
     async fn indicators(&self, ctx: &Context<'_>) -> Result<Vec<Indicator>> {
         let rc = request(ctx)?;
@@ -65,6 +81,36 @@ impl Edition {
             .cloned()
             .map(Indicator)
             .collect())
+    }
+}
+
+/// A bulk download of an edition.
+pub struct Download {
+    format: Format,
+    url: String,
+    digest: Digest,
+}
+
+#[Object]
+impl Download {
+    async fn format(&self) -> Format {
+        self.format
+    }
+
+    /// Path of the file on this server, such as `/exports/2023.csv` (public for published
+    /// editions; drafts need an EDITOR or ADMIN token).
+    async fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// Size of the file in bytes (uncompressed).
+    async fn bytes(&self) -> i64 {
+        i64::try_from(self.digest.bytes).unwrap_or(i64::MAX)
+    }
+
+    /// SHA-256 of the file, lower-case hex; also its `ETag`.
+    async fn sha256(&self) -> &str {
+        &self.digest.sha256
     }
 }
 

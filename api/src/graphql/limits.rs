@@ -60,6 +60,8 @@ mod maxima {
     pub const GROUPS: u64 = 30;
     /// API keys.
     pub const API_KEYS: u64 = 1_000;
+    /// Downloads of one edition: CSV, JSON and xlsx.
+    pub const DOWNLOAD_FORMATS: u64 = 3;
 }
 
 /// The largest length of a list field that is not paged, by `Type.field`; `None` for a
@@ -77,6 +79,7 @@ pub fn list_bound(type_name: &str, field: &str) -> Option<u64> {
         ("Country", "comparison") => INDICATORS_PER_EDITION,
         ("QueryRoot", "statistics") => GROUPS,
         ("Edition", "indicators") => INDICATORS_PER_EDITION,
+        ("Edition", "downloads") => DOWNLOAD_FORMATS,
         ("Indicator", "children") => CHILDREN,
         ("Narrative", "indicators") => INDICATORS_PER_EDITION,
         ("NarrativeImportItem", "indicators") => INDICATORS_PER_EDITION,

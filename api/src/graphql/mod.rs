@@ -22,6 +22,7 @@ pub use narrative::{
 };
 
 use crate::error::{ApiError, Result};
+use crate::exports::Exports;
 use crate::reference_data::ReferenceData;
 use async_graphql::{BatchRequest, Context, EmptySubscription, MergedObject, Request, Schema};
 use sea_orm::DatabaseConnection;
@@ -50,9 +51,17 @@ pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 /// batch at once: async-graphql's own limits count a list as one field and each request of
 /// a batch apart.
 pub fn schema() -> AppSchema {
+    builder().finish()
+}
+
+/// The schema as the server runs it, with the services its resolvers call.
+pub fn serving_schema(exports: Exports) -> AppSchema {
+    builder().data(exports).finish()
+}
+
+fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
     Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
         .extension(after_write::AfterWriteFactory)
-        .finish()
 }
 
 /// Gives each request of a batch its own context and loaders.

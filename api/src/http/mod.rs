@@ -5,7 +5,9 @@
 //! - `request_id`: `X-Request-Id` taken (when sane) or generated, and echoed;
 //! - `trace`: one span per request, logged when the answer leaves;
 //! - `metrics`: HTTP and GraphQL counters and histograms, and `/metrics` itself.
+//! - `exports`: the bulk downloads (CSV, JSON, xlsx) with ETags and compression.
 use crate::cache::ResponseCache;
+use crate::exports::Exports;
 use crate::graphql::limits::QueryLimits;
 use crate::graphql::AppSchema;
 use crate::reference_data::ReferenceData;
@@ -21,6 +23,7 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+mod exports;
 mod graphql;
 mod health;
 pub mod metrics;
@@ -43,6 +46,8 @@ pub struct AppState {
     pub replicas: Arc<crate::replicas::Replicas>,
     /// Editions, indicators, countries and key digests, held in memory.
     pub reference: Arc<ReferenceData>,
+    /// The bulk downloads, with their digests kept per data version.
+    pub exports: Exports,
 }
 
 /// The API's routes; `/metrics` too unless `metrics_elsewhere` (it is then served by
@@ -51,7 +56,8 @@ pub fn router(state: AppState, metrics_elsewhere: bool) -> Router {
     let mut router = Router::new()
         .route("/graphql", get(graphql::get).post(graphql::post))
         .route("/healthz", get(health::live))
-        .route("/readyz", get(health::ready));
+        .route("/readyz", get(health::ready))
+        .merge(exports::routes());
     if !metrics_elsewhere {
         router = router.route("/metrics", get(metrics::render));
     }

@@ -5,6 +5,7 @@ pub mod catalog;
 pub mod countries;
 pub mod dataset;
 pub mod editions;
+pub mod exports;
 pub mod figures;
 pub mod filters;
 pub mod indicators;
