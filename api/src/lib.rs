@@ -14,4 +14,5 @@ pub mod reference_data;
 pub mod repo;
 pub mod startup;
 pub mod telemetry;
+pub mod webhooks;
 pub mod workflow;

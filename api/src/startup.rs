@@ -5,6 +5,7 @@ use crate::graphql::limits::QueryLimits;
 use crate::http::{metrics_router, router, AppState};
 use crate::reference_data::ReferenceData;
 use crate::telemetry::{self, names};
+use crate::webhooks::{self, EventHub};
 use crate::{database, graphql, import};
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
@@ -21,6 +22,19 @@ pub struct Application {
     metrics_listener: Option<TcpListener>,
     state: AppState,
     statements: Arc<AtomicU64>,
+    /// Background work of this server (the webhook worker), stopped with it.
+    background: Background,
+}
+
+/// Tasks that live as long as the server: aborted when it stops or its future is dropped.
+struct Background(Vec<tokio::task::AbortHandle>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 impl Application {
@@ -47,7 +61,13 @@ impl Application {
         }
         let cache = Arc::new(ResponseCache::default());
         cache.clone().listen(settings.database_url.clone()).await;
-        let schema = graphql::schema();
+        let events = Arc::new(EventHub::default());
+        events.clone().listen(settings.database_url.clone()).await;
+        let worker = webhooks::worker::spawn(db.clone(), events.clone(), settings.webhooks())?;
+        let schema = graphql::schema_with(graphql::Services {
+            events,
+            webhook_allow_private: settings.webhook_allow_private,
+        });
         let limits = Arc::new(QueryLimits::new(&schema.sdl(), settings.limits())?);
         let state = AppState {
             db,
@@ -57,7 +77,7 @@ impl Application {
             reference: Arc::new(ReferenceData::new(cache.clone())),
             cache,
         };
-        Ok(Self { listener, metrics_listener, state, statements })
+        Ok(Self { listener, metrics_listener, state, statements, background: Background(vec![worker]) })
     }
 
     pub fn port(&self) -> u16 {
@@ -76,6 +96,7 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(address = %self.listener.local_addr()?, "serving GraphQL at /graphql");
+        let _background = self.background;
         let metrics_elsewhere = self.metrics_listener.is_some();
         if let Some(listener) = self.metrics_listener {
             tracing::info!(address = %listener.local_addr()?, "serving metrics at /metrics");

@@ -21,6 +21,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000401_create_api_keys::Migration),
             Box::new(m20261122_000402_create_audit_log::Migration),
             Box::new(m20261129_000101_notify_key_changes::Migration),
+            Box::new(m20261129_000401_create_webhooks::Migration),
         ]
     }
 }
@@ -66,3 +67,4 @@ mod m20261122_000020_create_change_notifications;
 mod m20261122_000401_create_api_keys;
 mod m20261122_000402_create_audit_log;
 mod m20261129_000101_notify_key_changes;
+mod m20261129_000401_create_webhooks;

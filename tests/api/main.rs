@@ -15,3 +15,4 @@ mod sample;
 mod schema;
 mod seeds;
 mod statistics;
+mod webhooks;
