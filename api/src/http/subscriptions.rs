@@ -43,12 +43,14 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
         .max_message_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| async move {
             let (db, admin_token) = (state.db.clone(), state.admin_token.clone());
+            let reference = state.reference.clone();
             GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
                 .on_connection_init(move |payload| async move {
                     let headers = init_headers(&payload);
-                    let principal = auth::authenticate(&db, &headers, admin_token.as_deref())
-                        .await
-                        .map_err(|e| e.extend())?;
+                    let principal =
+                        auth::authenticate(&reference, &db, &headers, admin_token.as_deref())
+                            .await
+                            .map_err(|e| e.extend())?;
                     let mut data = Data::default();
                     data.insert(principal);
                     Ok(data)
