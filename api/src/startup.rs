@@ -81,7 +81,13 @@ impl Application {
             reference: Arc::new(ReferenceData::new(cache.clone())),
             cache,
         };
-        Ok(Self { listener, metrics_listener, state, statements, background: Background(vec![worker]) })
+        Ok(Self {
+            listener,
+            metrics_listener,
+            state,
+            statements,
+            background: Background(vec![worker]),
+        })
     }
 
     pub fn port(&self) -> u16 {

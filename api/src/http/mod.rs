@@ -26,8 +26,8 @@ mod graphql;
 mod health;
 pub mod metrics;
 pub mod request_id;
-mod trace;
 mod subscriptions;
+mod trace;
 
 /// The largest request body accepted (an upload of the official dataset fits comfortably).
 pub const MAX_BODY_BYTES: usize = 16 * 1024 * 1024;

@@ -7,6 +7,7 @@
 use super::address::{self, GuardedResolver};
 use super::{signing, EventHub};
 use crate::repo::webhooks::{self as store, Claimed, Outcome};
+use crate::telemetry::names;
 use reqwest::header::CONTENT_TYPE;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -150,6 +151,15 @@ async fn attempt(
             retry_in_seconds: retry(false),
         },
     };
+    let label = match (&outcome.delivered, &outcome.retry_in_seconds) {
+        (true, _) => "delivered",
+        (false, Some(_)) => "retry",
+        (false, None) => "failed",
+    };
+    metrics::counter!(names::WEBHOOK_DELIVERIES, "event" => delivery.event.clone(), "outcome" => label)
+        .increment(1);
+    metrics::histogram!(names::WEBHOOK_DURATION, "outcome" => label)
+        .record(f64::from(duration_ms) / 1000.0);
     tracing::info!(
         delivery = delivery.id,
         event = %delivery.event,
