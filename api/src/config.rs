@@ -43,6 +43,20 @@ pub struct Settings {
     /// Serve `/metrics` on this address of its own instead of the main port.
     #[arg(long, env = "OCINDEX_METRICS_BIND")]
     pub metrics_bind: Option<SocketAddr>,
+    /// Let webhooks reach private, loopback and link-local addresses (development and tests
+    /// only: otherwise a webhook could make the server probe its own network).
+    #[arg(long, env = "OCINDEX_WEBHOOK_ALLOW_PRIVATE", default_value_t = false, action = clap::ArgAction::Set)]
+    pub webhook_allow_private: bool,
+    /// Seconds one webhook delivery attempt may take, connection included.
+    #[arg(long, env = "OCINDEX_WEBHOOK_TIMEOUT", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=60))]
+    pub webhook_timeout: u64,
+    /// Attempts before a webhook delivery is given up as failed.
+    #[arg(long, env = "OCINDEX_WEBHOOK_MAX_ATTEMPTS", default_value_t = 12, value_parser = clap::value_parser!(i32).range(1..=50))]
+    pub webhook_max_attempts: i32,
+    /// Milliseconds before the first retry of a webhook delivery; doubled after each failure
+    /// (capped at an hour).
+    #[arg(long, env = "OCINDEX_WEBHOOK_RETRY_BASE_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub webhook_retry_base_ms: u64,
 }
 
 /// How the process logs and traces; read by every subcommand.
@@ -82,6 +96,10 @@ impl Settings {
             max_introspection_depth: limits::DEFAULT_MAX_INTROSPECTION_DEPTH,
             metrics_bind: None,
             replica_urls: Vec::new(),
+            webhook_allow_private: false,
+            webhook_timeout: 10,
+            webhook_max_attempts: 12,
+            webhook_retry_base_ms: 1000,
         }
     }
 
@@ -92,6 +110,18 @@ impl Settings {
             max_depth: self.max_depth,
             max_introspection_cost: self.max_introspection_cost,
             max_introspection_depth: self.max_introspection_depth,
+        }
+    }
+}
+
+impl Settings {
+    /// How the webhook worker delivers.
+    pub fn webhooks(&self) -> crate::webhooks::worker::WorkerSettings {
+        crate::webhooks::worker::WorkerSettings {
+            allow_private: self.webhook_allow_private,
+            timeout: std::time::Duration::from_secs(self.webhook_timeout),
+            max_attempts: self.webhook_max_attempts,
+            retry_base: std::time::Duration::from_millis(self.webhook_retry_base_ms),
         }
     }
 }

@@ -16,4 +16,5 @@ pub mod replicas;
 pub mod repo;
 pub mod startup;
 pub mod telemetry;
+pub mod webhooks;
 pub mod workflow;

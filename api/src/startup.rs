@@ -7,6 +7,7 @@ use crate::http::{metrics_router, router, AppState};
 use crate::reference_data::ReferenceData;
 use crate::replicas::Replicas;
 use crate::telemetry::{self, names};
+use crate::webhooks::{self, EventHub};
 use crate::{database, graphql, import};
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
@@ -23,6 +24,19 @@ pub struct Application {
     metrics_listener: Option<TcpListener>,
     state: AppState,
     statements: Arc<AtomicU64>,
+    /// Background work of this server (the webhook worker), stopped with it.
+    background: Background,
+}
+
+/// Tasks that live as long as the server: aborted when it stops or its future is dropped.
+struct Background(Vec<tokio::task::AbortHandle>);
+
+impl Drop for Background {
+    fn drop(&mut self) {
+        for task in &self.0 {
+            task.abort();
+        }
+    }
 }
 
 impl Application {
@@ -41,6 +55,10 @@ impl Application {
         };
         telemetry::metrics();
         let mut db = database::connect_and_migrate(&settings.database_url).await?;
+        // background work (webhook deliveries) shares the pool and its metrics, but not the
+        // statement count, which is about requests: the N+1 tests compare it between two
+        let mut background_db = db.clone();
+        observe_statements(&mut background_db, "primary", None);
         let statements = Arc::new(AtomicU64::new(0));
         observe_statements(&mut db, "primary", Some(statements.clone()));
         observe_pool(&db, "primary");
@@ -58,7 +76,13 @@ impl Application {
         let replicas = Replicas::new(db.clone(), cache.clone(), readers);
         replicas.start_polling();
         let exports = Exports::new(db.clone(), cache.clone());
-        let schema = graphql::serving_schema(exports.clone());
+        let events = Arc::new(EventHub::default());
+        events.clone().listen(settings.database_url.clone()).await;
+        let worker = webhooks::worker::spawn(background_db, events.clone(), settings.webhooks())?;
+        let schema = graphql::schema_with(
+            graphql::Services { events, webhook_allow_private: settings.webhook_allow_private },
+            exports.clone(),
+        );
         let limits = Arc::new(QueryLimits::new(&schema.sdl(), settings.limits())?);
         let state = AppState {
             db,
@@ -70,7 +94,13 @@ impl Application {
             replicas,
             exports,
         };
-        Ok(Self { listener, metrics_listener, state, statements })
+        Ok(Self {
+            listener,
+            metrics_listener,
+            state,
+            statements,
+            background: Background(vec![worker]),
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -89,6 +119,7 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM, then finishes the requests in flight.
     pub async fn run_until_stopped(self) -> anyhow::Result<()> {
         tracing::info!(address = %self.listener.local_addr()?, "serving GraphQL at /graphql");
+        let _background = self.background;
         let metrics_elsewhere = self.metrics_listener.is_some();
         if let Some(listener) = self.metrics_listener {
             tracing::info!(address = %listener.local_addr()?, "serving metrics at /metrics");

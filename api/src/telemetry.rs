@@ -46,10 +46,10 @@ pub mod names {
     pub const REPLICA_FALLBACKS: &str = "ocindex_replica_fallbacks_total";
     /// Histogram {job = import | import_narratives | publish | recompute, outcome}: seconds.
     pub const JOB_DURATION: &str = "ocindex_job_duration_seconds";
-    // Webhook deliveries (the webhooks module adds them): counter
-    // `ocindex_webhook_deliveries_total` {outcome} and histogram
-    // `ocindex_webhook_delivery_duration_seconds`; declare them here and describe them in
-    // `describe()` so that the list stays in one place.
+    /// Counter {event, outcome = delivered | retry | failed}: webhook delivery attempts.
+    pub const WEBHOOK_DELIVERIES: &str = "ocindex_webhook_deliveries_total";
+    /// Histogram {outcome}: seconds of one webhook delivery attempt.
+    pub const WEBHOOK_DURATION: &str = "ocindex_webhook_delivery_duration_seconds";
 }
 
 /// What must outlive the program's work: the trace exporter flushes its last spans on drop.
@@ -178,6 +178,8 @@ fn describe() {
         "public reads sent to the primary: a change not yet fenced, or replicas behind"
     );
     describe_histogram!(JOB_DURATION, Unit::Seconds, "imports, publications and recomputes");
+    describe_counter!(WEBHOOK_DELIVERIES, "webhook delivery attempts by event and outcome");
+    describe_histogram!(WEBHOOK_DURATION, Unit::Seconds, "webhook delivery attempt time");
 }
 
 /// Runs a job (import, publish, recompute) and records its seconds and outcome into

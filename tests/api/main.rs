@@ -17,3 +17,4 @@ mod sample;
 mod schema;
 mod seeds;
 mod statistics;
+mod webhooks;

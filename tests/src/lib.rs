@@ -22,6 +22,7 @@ pub struct TestApp {
     pub statements: Arc<AtomicU64>,
     pub database: TestDatabase,
     client: reqwest::Client,
+    server: tokio::task::AbortHandle,
 }
 
 /// What a database starts with.
@@ -51,15 +52,28 @@ impl TestApp {
             dataset_path()?;
         }
         let database = TestDatabase::create(content).await;
-        let mut settings = Settings::for_database(database.url());
-        settings.admin_token = Some(ADMIN_TOKEN.into());
+        let mut settings = test_settings(&database.url());
         configure(&mut settings);
         let app = Application::build(settings).await.expect("the application builds");
         let address = format!("http://127.0.0.1:{}", app.port());
         let db = app.db().clone();
         let statements = app.statements();
-        tokio::spawn(app.run_until_stopped());
-        Some(Self { address, db, statements, database, client: reqwest::Client::new() })
+        let server = tokio::spawn(app.run_until_stopped()).abort_handle();
+        Some(Self { address, db, statements, database, client: reqwest::Client::new(), server })
+    }
+
+    /// Another server over this test's database, as in a fleet or after a restart.
+    pub async fn another_server(&self, configure: impl FnOnce(&mut Settings)) -> Server {
+        let mut settings = test_settings(&self.database.url());
+        configure(&mut settings);
+        let app = Application::build(settings).await.expect("the application builds");
+        let address = format!("http://127.0.0.1:{}", app.port());
+        Server { address, task: tokio::spawn(app.run_until_stopped()).abort_handle() }
+    }
+
+    /// Stops the server at once, as a crash would (its database stays).
+    pub fn kill(&self) {
+        self.server.abort();
     }
 
     /// POSTs a GraphQL request and returns the whole response body.
@@ -137,6 +151,30 @@ impl TestApp {
             .await
             .expect("the server answers")
     }
+}
+
+/// A further server of a test, stopped when dropped.
+pub struct Server {
+    pub address: String,
+    task: tokio::task::AbortHandle,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+fn test_settings(database_url: &str) -> Settings {
+    let mut settings = Settings::for_database(database_url);
+    settings.admin_token = Some(ADMIN_TOKEN.into());
+    settings
 }
 
 /// A database of one test, dropped with it.

@@ -62,6 +62,12 @@ mod maxima {
     pub const API_KEYS: u64 = 1_000;
     /// Downloads of one edition: CSV, JSON and xlsx.
     pub const DOWNLOAD_FORMATS: u64 = 3;
+    /// Webhooks (`workflow::webhooks::MAX_WEBHOOKS`).
+    pub const WEBHOOKS: u64 = crate::workflow::webhooks::MAX_WEBHOOKS as u64;
+    /// Kinds of edition event.
+    pub const WEBHOOK_EVENTS: u64 = crate::webhooks::WebhookEvent::ALL.len() as u64;
+    /// Attempts of one delivery (`OCINDEX_WEBHOOK_MAX_ATTEMPTS` is at most 50).
+    pub const WEBHOOK_ATTEMPTS: u64 = 50;
 }
 
 /// The largest length of a list field that is not paged, by `Type.field`; `None` for a
@@ -90,6 +96,9 @@ pub fn list_bound(type_name: &str, field: &str) -> Option<u64> {
         | ("NarrativeImportDetails", "dropped")
         | ("NarrativeImportDetails", "notes") => REPORT_ROWS,
         ("AuditEntry", "counts") => AUDIT_COUNTS,
+        ("QueryRoot", "webhooks") => WEBHOOKS,
+        ("Webhook", "events") => WEBHOOK_EVENTS,
+        ("WebhookDelivery", "attempts") => WEBHOOK_ATTEMPTS,
         _ => return None,
     })
 }

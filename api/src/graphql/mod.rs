@@ -15,6 +15,7 @@ mod node;
 mod ranking;
 mod score;
 mod statistics;
+mod webhooks;
 
 pub use context::{Principal, RequestContext};
 pub use narrative::{
@@ -24,7 +25,8 @@ pub use narrative::{
 use crate::error::{ApiError, Result};
 use crate::exports::Exports;
 use crate::reference_data::ReferenceData;
-use async_graphql::{BatchRequest, Context, EmptySubscription, MergedObject, Request, Schema};
+use crate::webhooks::EventHub;
+use async_graphql::{BatchRequest, Context, MergedObject, Request, Schema, SchemaBuilder};
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
@@ -38,29 +40,38 @@ pub struct QueryRoot(
     narrative::NarrativeQuery,
     statistics::StatisticsQuery,
     admin::AdminQuery,
+    webhooks::WebhookQuery,
 );
 
 /// Every mutation needs a bearer token with a role; see `admin`.
 #[derive(MergedObject, Default)]
-pub struct MutationRoot(admin::AdminMutation);
+pub struct MutationRoot(admin::AdminMutation, webhooks::WebhookMutation);
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, webhooks::Subscription>;
 
-/// The schema, independent of the HTTP layer: the server and `ocindex schema` share it.
-/// Its requests' cost and depth are bounded by [`limits`], before they run, for a whole
-/// batch at once: async-graphql's own limits count a list as one field and each request of
-/// a batch apart.
+/// What resolvers need from the server beyond each request's own data.
+pub struct Services {
+    /// Edition events heard from the database, for subscriptions.
+    pub events: Arc<EventHub>,
+    /// Webhooks may point at private addresses (`OCINDEX_WEBHOOK_ALLOW_PRIVATE`).
+    pub webhook_allow_private: bool,
+}
+
+/// The schema, independent of the HTTP layer: `ocindex schema` prints it; a server uses
+/// [`schema_with`], which adds what subscriptions and webhooks need. Its requests' cost and
+/// depth are bounded by [`limits`], before they run, for a whole batch at once:
+/// async-graphql's own limits count a list as one field and each request of a batch apart.
 pub fn schema() -> AppSchema {
     builder().finish()
 }
 
-/// The schema as the server runs it, with the services its resolvers call.
-pub fn serving_schema(exports: Exports) -> AppSchema {
-    builder().data(exports).finish()
+/// The schema of a running server, with the services its resolvers call.
+pub fn schema_with(services: Services, exports: Exports) -> AppSchema {
+    builder().data(services).data(exports).finish()
 }
 
-fn builder() -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, webhooks::Subscription> {
+    Schema::build(QueryRoot::default(), MutationRoot::default(), webhooks::Subscription)
         .extension(after_write::AfterWriteFactory)
 }
 

@@ -2,6 +2,7 @@
 //! its own (a handler or a tower layer), so that a newcomer finds it by its name:
 //! - `graphql`: GraphQL over HTTP (GET and POST), the public answer cache path, GraphiQL;
 //! - `health`: liveness and readiness probes;
+//! - `subscriptions`: GraphQL subscriptions over WebSocket at `/graphql`;
 //! - `request_id`: `X-Request-Id` taken (when sane) or generated, and echoed;
 //! - `trace`: one span per request, logged when the answer leaves;
 //! - `metrics`: HTTP and GraphQL counters and histograms, and `/metrics` itself.
@@ -28,6 +29,7 @@ mod graphql;
 mod health;
 pub mod metrics;
 pub mod request_id;
+mod subscriptions;
 mod trace;
 
 /// The largest request body accepted (an upload of the official dataset fits comfortably).
@@ -54,7 +56,7 @@ pub struct AppState {
 /// [`metrics_router`] on `OCINDEX_METRICS_BIND`).
 pub fn router(state: AppState, metrics_elsewhere: bool) -> Router {
     let mut router = Router::new()
-        .route("/graphql", get(graphql::get).post(graphql::post))
+        .route("/graphql", get(subscriptions::get).post(graphql::post))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .merge(exports::routes());

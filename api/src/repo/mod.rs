@@ -14,6 +14,7 @@ pub mod narratives;
 pub mod rankings;
 pub mod statistics;
 pub mod visibility;
+pub mod webhooks;
 
 /// What a caller may see: the public reads published editions only.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

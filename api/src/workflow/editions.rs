@@ -4,6 +4,7 @@ use super::scope::Scope;
 use super::{find_edition, locked, refuse, run, Actor, Done};
 use crate::error::{ApiError, Result};
 use crate::repo;
+use crate::webhooks::{outbox, WebhookEvent};
 use entity::{edition, indicator};
 use reference::slugify;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
@@ -201,6 +202,7 @@ async fn publish_draft(
         repo::editions::set_published(txn, scope.edition.id, true).await?;
         let figures = repo::figures::recompute_edition(txn, scope.edition.id).await?.figures;
         let published = find_edition(txn, year).await?;
+        outbox::record(txn, WebhookEvent::EditionPublished, &published).await?;
         let counts = vec![
             ("countries", scope.members.len() as i64),
             ("scores", entered.len() as i64),
@@ -226,7 +228,9 @@ pub async fn reopen(db: &DatabaseConnection, actor: &Actor, year: i32) -> Result
         }
         repo::editions::set_published(txn, edition.id, false).await?;
         let figures = repo::figures::recompute_edition(txn, edition.id).await?.figures;
-        Ok(Done::new(find_edition(txn, year).await?, vec![("figures", figures as i64)]))
+        let reopened = find_edition(txn, year).await?;
+        outbox::record(txn, WebhookEvent::EditionReopened, &reopened).await?;
+        Ok(Done::new(reopened, vec![("figures", figures as i64)]))
     })
     .await
 }
@@ -248,6 +252,7 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, year: i32) -> Result
         // No figure of another edition depends on a draft (deltas compare published
         // editions only), and the draft's own figures and changes go with it by cascade.
         repo::editions::delete(txn, edition.id).await?;
+        outbox::record(txn, WebhookEvent::EditionDeleted, &edition).await?;
         Ok(Done::new(true, counts))
     })
     .await

@@ -8,6 +8,7 @@ pub mod keys;
 pub mod narratives;
 mod scope;
 pub mod scores;
+pub mod webhooks;
 
 pub use crate::auth::Actor;
 

@@ -15,7 +15,7 @@ use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
 use async_graphql::{Context, Object, Upload};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
-use guard::RoleGuard;
+pub(super) use guard::RoleGuard;
 use std::io::Read;
 pub use types::*;
 
