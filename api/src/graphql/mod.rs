@@ -28,7 +28,9 @@ use async_graphql::{BatchRequest, Context, EmptySubscription, MergedObject, Requ
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
+/// Every read: editions, indicators, countries, scores, rankings, changes and narratives.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(
     edition::EditionQuery,
     indicator::IndicatorQuery,
@@ -42,6 +44,7 @@ pub struct QueryRoot(
 
 /// Every mutation needs a bearer token with a role; see `admin`.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(admin::AdminMutation);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
