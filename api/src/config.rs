@@ -145,7 +145,7 @@ fn parse_origin(value: &str) -> Result<String, String> {
     }
     let url = url::Url::parse(value).map_err(|err| format!("{value:?} is not an origin: {err}"))?;
     let origin = url.origin().ascii_serialization();
-    if origin == "null" || value.trim_end_matches('/') != origin {
+    if origin == "null" || !value.trim_end_matches('/').eq_ignore_ascii_case(&origin) {
         return Err(format!(
             "{value:?} is not an origin: write scheme://host[:port], such as https://ocindex.net"
         ));
