@@ -40,6 +40,11 @@ impl PublicAnswer {
         }
     }
 
+    /// The answer's bytes, as computed (uncompressed).
+    pub fn body(&self) -> &Bytes {
+        &self.body
+    }
+
     /// The answer to `request` (its headers): 304 when its `If-None-Match` holds this
     /// answer's tag, else the body in the best encoding the client accepts.
     pub fn respond(
