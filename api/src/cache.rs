@@ -4,7 +4,6 @@
 //! `ocindex_changes` (a trigger in the database, so writes by any process count), and each
 //! server empties its cache when it hears it. While the server is not listening, the cache is
 //! bypassed rather than trusted.
-use axum::body::Bytes;
 use sea_orm::sqlx::postgres::PgListener;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -17,16 +16,27 @@ pub const CHANNEL: &str = "ocindex_changes";
 /// Entries kept at most; when full, the cache starts over (public queries are few and alike).
 pub const MAX_ENTRIES: usize = 10_000;
 
-#[derive(Default)]
-pub struct ResponseCache {
-    entries: RwLock<HashMap<Box<[u8]>, Bytes>>,
+/// Answers by request; `V` is what is kept of an answer: for the server, its bytes with their
+/// tag and compressed forms.
+pub struct ResponseCache<V = Arc<crate::http::PublicAnswer>> {
+    entries: RwLock<HashMap<Box<[u8]>, V>>,
     /// Bumped on every change; a response computed under an older generation is not kept.
     generation: AtomicU64,
     listening: AtomicBool,
 }
 
-impl ResponseCache {
-    pub fn get(&self, key: &[u8]) -> Option<Bytes> {
+impl<V> Default for ResponseCache<V> {
+    fn default() -> Self {
+        Self {
+            entries: RwLock::default(),
+            generation: AtomicU64::default(),
+            listening: AtomicBool::default(),
+        }
+    }
+}
+
+impl<V: Clone + Send + Sync + 'static> ResponseCache<V> {
+    pub fn get(&self, key: &[u8]) -> Option<V> {
         if !self.listening.load(Ordering::Acquire) {
             return None;
         }
@@ -48,7 +58,7 @@ impl ResponseCache {
     }
 
     /// Keeps a response computed under `generation`, unless the data changed meanwhile.
-    pub fn insert(&self, key: &[u8], response: Bytes, generation: u64) {
+    pub fn insert(&self, key: &[u8], response: V, generation: u64) {
         if !self.listening.load(Ordering::Acquire) {
             return;
         }
@@ -131,8 +141,9 @@ async fn subscribe(database_url: &str) -> Result<PgListener, sea_orm::sqlx::Erro
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::body::Bytes;
 
-    fn listening() -> ResponseCache {
+    fn listening() -> ResponseCache<Bytes> {
         let cache = ResponseCache::default();
         cache.listening.store(true, Ordering::Release);
         cache
@@ -151,7 +162,7 @@ mod tests {
 
     #[test]
     fn without_notifications_nothing_is_cached() {
-        let cache = ResponseCache::default();
+        let cache = ResponseCache::<Bytes>::default();
         cache.insert(b"q", Bytes::from_static(b"r"), cache.generation());
         assert_eq!(cache.get(b"q"), None);
     }

@@ -57,6 +57,8 @@ pub struct Settings {
     /// (capped at an hour).
     #[arg(long, env = "OCINDEX_WEBHOOK_RETRY_BASE_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     pub webhook_retry_base_ms: u64,
+    #[command(flatten)]
+    pub http: HttpSettings,
 }
 
 /// How the process logs and traces; read by every subcommand.
@@ -82,6 +84,44 @@ pub enum LogFormat {
     Json,
 }
 
+/// How the HTTP surface treats browsers, caches and GraphQL clients.
+#[derive(Clone, Debug, clap::Args)]
+pub struct HttpSettings {
+    /// Origins whose pages may call the API (CORS): `*`, or a comma-separated list such as
+    /// `https://ocindex.net,http://localhost:3000`. The data is public and tokens travel in a
+    /// header, never a cookie, so `*` is safe.
+    #[arg(long, env = "OCINDEX_CORS_ORIGINS", default_value = "*", value_delimiter = ',',
+          value_parser = parse_origin)]
+    pub cors_origins: Vec<String>,
+    /// Answer introspection queries and serve `/schema.graphql`.
+    #[arg(long, env = "OCINDEX_INTROSPECTION", default_value_t = true, action = clap::ArgAction::Set)]
+    pub introspection: bool,
+    /// Most operations one batched request may hold.
+    #[arg(long, env = "OCINDEX_MAX_BATCH", default_value_t = 10,
+          value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub max_batch: u16,
+    /// `max-age` of public answers, in seconds: how long browsers and CDNs reuse one unasked.
+    #[arg(long, env = "OCINDEX_CACHE_MAX_AGE", default_value_t = 60)]
+    pub cache_max_age: u32,
+    /// `stale-while-revalidate` of public answers, in seconds: how long a stale answer may be
+    /// served while a cache revalidates it in the background.
+    #[arg(long, env = "OCINDEX_CACHE_STALE_WHILE_REVALIDATE", default_value_t = 600)]
+    pub cache_stale_while_revalidate: u32,
+}
+
+impl Default for HttpSettings {
+    /// The same values as the command line's defaults.
+    fn default() -> Self {
+        Self {
+            cors_origins: vec!["*".into()],
+            introspection: true,
+            max_batch: 10,
+            cache_max_age: 60,
+            cache_stale_while_revalidate: 600,
+        }
+    }
+}
+
 impl Settings {
     /// Settings with defaults for a given database, for tests and tools.
     pub fn for_database(database_url: impl Into<String>) -> Self {
@@ -90,6 +130,7 @@ impl Settings {
             bind: "127.0.0.1:0".parse().expect("a valid loopback address"),
             admin_token: None,
             load_sample: false,
+            http: HttpSettings::default(),
             max_cost: limits::DEFAULT_MAX_COST,
             max_depth: limits::DEFAULT_MAX_DEPTH,
             max_introspection_cost: None,
@@ -123,5 +164,35 @@ impl Settings {
             max_attempts: self.webhook_max_attempts,
             retry_base: std::time::Duration::from_millis(self.webhook_retry_base_ms),
         }
+    }
+}
+
+/// `*`, or an origin as browsers send it: `scheme://host[:port]`, nothing after.
+fn parse_origin(value: &str) -> Result<String, String> {
+    let value = value.trim();
+    if value == "*" {
+        return Ok(value.to_owned());
+    }
+    let url = url::Url::parse(value).map_err(|err| format!("{value:?} is not an origin: {err}"))?;
+    let origin = url.origin().ascii_serialization();
+    if origin == "null" || !value.trim_end_matches('/').eq_ignore_ascii_case(&origin) {
+        return Err(format!(
+            "{value:?} is not an origin: write scheme://host[:port], such as https://ocindex.net"
+        ));
+    }
+    Ok(origin)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_origin;
+
+    #[test]
+    fn origins_are_scheme_host_and_port_only() {
+        assert_eq!(parse_origin("*").unwrap(), "*");
+        assert_eq!(parse_origin("http://localhost:3000").unwrap(), "http://localhost:3000");
+        assert_eq!(parse_origin("https://OCIndex.net/").unwrap(), "https://ocindex.net");
+        assert!(parse_origin("https://ocindex.net/graphql").is_err());
+        assert!(parse_origin("ocindex.net").is_err());
     }
 }

@@ -86,8 +86,10 @@ impl Application {
         let limits = Arc::new(QueryLimits::new(&schema.sdl(), settings.limits())?);
         let state = AppState {
             db,
+            sdl: schema.sdl().into(),
             schema,
             limits,
+            http: Arc::new(settings.http),
             admin_token: settings.admin_token.filter(|t| !t.is_empty()).map(Into::into),
             reference: Arc::new(ReferenceData::new(cache.clone())),
             cache,

@@ -93,7 +93,7 @@ async fn the_standard_introspection_query_passes_and_deeper_introspection_does_n
     let country = types.iter().find(|t| t["name"] == "Country").expect("Country is described");
     assert!(country["fields"].as_array().unwrap().iter().any(|f| f["name"] == "scores"));
     // Fifteen levels deep: the type of an argument of a field, through nine wrappers.
-    assert_eq!(data["__schema"]["queryType"]["name"], "QueryRoot");
+    assert_eq!(data["__schema"]["queryType"]["name"], "Query");
     // A field's type's fields' types' fields … is refused, as is introspection 22 deep.
     let mut nested = String::from("{ __schema { types { ");
     nested.push_str(&"fields { type { ".repeat(4));

@@ -4,6 +4,7 @@ mod editions;
 mod exports;
 mod figures;
 mod fleet;
+mod http;
 mod import;
 mod limits;
 mod migrations;

@@ -144,6 +144,11 @@ impl TestApp {
         response.json().await.expect("a JSON body")
     }
 
+    /// A request builder for `method` at `path` on this server, with no headers set.
+    pub fn request(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        self.client.request(method, format!("{}{}", self.address, path))
+    }
+
     pub async fn get(&self, path: &str) -> reqwest::Response {
         self.client
             .get(format!("{}{}", self.address, path))

@@ -177,7 +177,7 @@ impl Exports {
     pub async fn digest(&self, export: &Export) -> anyhow::Result<Digest> {
         let key = export.cache_key("digest");
         if let Some(kept) = self.cache.get(&key) {
-            if let Some(digest) = parse_digest(&kept) {
+            if let Some(digest) = parse_digest(kept.body()) {
                 return Ok(digest);
             }
         }
@@ -199,7 +199,8 @@ impl Exports {
         let sha256: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
         let digest = Digest { bytes, sha256 };
         let text = format!("{} {}", digest.bytes, digest.sha256);
-        self.cache.insert(&key, Bytes::from(text), generation);
+        let kept = Arc::new(crate::http::PublicAnswer::new(Bytes::from(text)));
+        self.cache.insert(&key, kept, generation);
         Ok(digest)
     }
 
@@ -226,7 +227,7 @@ impl Exports {
     pub async fn xlsx(&self, export: &Export) -> anyhow::Result<Bytes> {
         let key = export.cache_key("xlsx");
         if let Some(kept) = self.cache.get(&key) {
-            return Ok(kept);
+            return Ok(kept.body().clone());
         }
         let generation = self.cache.generation();
         let _permit = self.xlsx_builds.acquire().await.context("workbook builds closed")?;
@@ -245,7 +246,8 @@ impl Exports {
             .await
             .context("building the workbook")??;
         let book = Bytes::from(book);
-        self.cache.insert(&key, book.clone(), generation);
+        let kept = Arc::new(crate::http::PublicAnswer::new(book.clone()));
+        self.cache.insert(&key, kept, generation);
         Ok(book)
     }
 }

@@ -76,14 +76,14 @@ mod maxima {
 pub fn list_bound(type_name: &str, field: &str) -> Option<u64> {
     use maxima::*;
     Some(match (type_name, field) {
-        ("QueryRoot", "editions") => EDITIONS,
-        ("QueryRoot", "indicators") => INDICATORS,
-        ("QueryRoot", "apiKeys") => API_KEYS,
+        ("Query", "editions") => EDITIONS,
+        ("Query", "indicators") => INDICATORS,
+        ("Query", "apiKeys") => API_KEYS,
         ("Country", "scores") => INDICATORS_PER_EDITION,
         ("Country", "history") => EDITIONS,
         ("Country", "narratives") => NARRATIVES,
         ("Country", "comparison") => INDICATORS_PER_EDITION,
-        ("QueryRoot", "statistics") => GROUPS,
+        ("Query", "statistics") => GROUPS,
         ("Edition", "indicators") => INDICATORS_PER_EDITION,
         ("Edition", "downloads") => DOWNLOAD_FORMATS,
         ("Indicator", "children") => CHILDREN,
@@ -106,7 +106,7 @@ pub fn list_bound(type_name: &str, field: &str) -> Option<u64> {
 /// The longest page of a connection field, when shorter than [`MAX_PAGE_SIZE`].
 fn page_bound(type_name: &str, field: &str) -> u64 {
     match (type_name, field) {
-        ("QueryRoot", "countries" | "ranking" | "scoreChanges") => maxima::COUNTRIES,
+        ("Query", "countries" | "ranking" | "scoreChanges") => maxima::COUNTRIES,
         _ => MAX_PAGE_SIZE as u64,
     }
 }
@@ -703,12 +703,9 @@ mod tests {
         // Each fragment spreads the one below it twice: 2^40 fields, measured once each.
         let mut query = String::from("{ ...F0 }\n");
         for i in 0..40 {
-            query.push_str(&format!(
-                "fragment F{i} on QueryRoot {{ ...F{n} ...F{n} }}\n",
-                n = i + 1
-            ));
+            query.push_str(&format!("fragment F{i} on Query {{ ...F{n} ...F{n} }}\n", n = i + 1));
         }
-        query.push_str("fragment F40 on QueryRoot { editions { year } }\n");
+        query.push_str("fragment F40 on Query { editions { year } }\n");
         let too = refusal(&query);
         assert_eq!(too.limit, "cost");
         assert!(too.measured >= 1 << 40);
@@ -716,13 +713,13 @@ mod tests {
 
     #[test]
     fn fragment_cycles_and_long_chains_are_refused_not_followed() {
-        let cycle = "{ ...A } fragment A on QueryRoot { ...B } fragment B on QueryRoot { ...A }";
+        let cycle = "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }";
         assert_eq!(refusal(cycle).limit, "depth");
         let mut chain = String::from("{ ...F0 }\n");
         for i in 0..5_000 {
-            chain.push_str(&format!("fragment F{i} on QueryRoot {{ ...F{} }}\n", i + 1));
+            chain.push_str(&format!("fragment F{i} on Query {{ ...F{} }}\n", i + 1));
         }
-        chain.push_str("fragment F5000 on QueryRoot { editions { year } }\n");
+        chain.push_str("fragment F5000 on Query { editions { year } }\n");
         assert_eq!(refusal(&chain).limit, "depth");
     }
 

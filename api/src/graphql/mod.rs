@@ -30,7 +30,9 @@ use async_graphql::{BatchRequest, Context, MergedObject, Request, Schema, Schema
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 
+/// Every read: editions, indicators, countries, scores, rankings, changes and narratives.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(
     edition::EditionQuery,
     indicator::IndicatorQuery,
@@ -45,6 +47,7 @@ pub struct QueryRoot(
 
 /// Every mutation needs a bearer token with a role; see `admin`.
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(admin::AdminMutation, webhooks::WebhookMutation);
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, webhooks::Subscription>;

@@ -1,25 +1,35 @@
-//! GraphQL over HTTP: GET and POST at `/graphql`, GraphiQL for browsers, and the public
-//! path through the answer cache.
+//! GraphQL over HTTP at `/graphql` (the graphql-over-http spec): GET and POST, the answer
+//! types and status codes clients negotiate, mutations only over POST, bounded batches, and
+//! the public path through the answer cache. A GET with no GraphQL parameters is a browser
+//! asking for the IDE.
+use super::cache_headers::{self, PublicAnswer};
+use super::media::{refusal, AnswerType, BodyType, Refusal};
 use super::{metrics, trace, AppState, MAX_BODY_BYTES};
 use crate::auth::{self, Principal, Role};
 use crate::graphql;
 use crate::graphql::limits::RequestCost;
 use crate::telemetry::names;
 use async_graphql::http::GraphiQLSource;
-use async_graphql::ErrorExtensions;
+use async_graphql::parser::types::{DocumentOperations, OperationType};
+use async_graphql::{BatchRequest, BatchResponse, ErrorExtensions};
 use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::GraphQLBatchRequest;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
+use std::sync::Arc;
 use std::time::Instant;
 
-/// GET serves GraphiQL to a browser and executes a query given in the query string.
+/// GET serves the IDE to a browser, and runs the query (or persisted query) its parameters
+/// name.
 pub async fn get(State(state): State<AppState>, request: Request) -> Response {
-    let has_query =
-        request.uri().query().is_some_and(|q| q.split('&').any(|p| p.starts_with("query=")));
-    if !has_query {
+    let query = request.uri().query().unwrap_or_default();
+    let graphql_params = query.split('&').any(|p| {
+        let name = p.split('=').next().unwrap_or_default();
+        name == "query" || name == "extensions"
+    });
+    if !graphql_params {
         return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
     }
     execute(state, request).await
@@ -31,70 +41,206 @@ pub async fn post(State(state): State<AppState>, request: Request) -> Response {
 
 async fn execute(state: AppState, request: Request) -> Response {
     let started = Instant::now();
-    let principal = match auth::authenticate(
+    let (parts, body) = request.into_parts();
+    let answer_type = match AnswerType::negotiate(&parts.headers) {
+        Ok(answer_type) => answer_type,
+        Err(refused) => return refused.into_response(),
+    };
+    let is_get = parts.method == Method::GET;
+    let body_type = if is_get {
+        BodyType::Json
+    } else {
+        match BodyType::of(&parts.headers) {
+            Ok(body_type) => body_type,
+            Err(refused) => return refused.into_response(),
+        }
+    };
+    let authenticated = auth::authenticate(
         &state.reference,
         &state.db,
-        request.headers(),
+        &parts.headers,
         state.admin_token.as_deref(),
     )
-    .await
-    {
+    .await;
+    let principal = match authenticated {
         Ok(principal) => principal,
         Err(err) => {
             let error = err.extend().into_server_error(Default::default());
             let response = async_graphql::Response::from_errors(vec![error]);
-            metrics::record_operation(
-                "unauthenticated",
-                &metrics::outcome(&response),
-                started.elapsed(),
-            );
-            return json(&response);
+            let outcome = metrics::outcome(&response);
+            metrics::record_operation("unauthenticated", &outcome, started.elapsed());
+            let response = BatchResponse::Single(response);
+            let status = match answer_type {
+                AnswerType::Json => StatusCode::OK,
+                AnswerType::GraphqlResponseJson => StatusCode::UNAUTHORIZED,
+            };
+            let body = serialize(&response, false);
+            return cache_headers::uncacheable(answer(answer_type, status, body));
         }
     };
     trace::record_caller(&principal);
-    let is_json = request
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    // Public reads are served from the cache, for the public and for PARTNER keys alike: a
-    // partner sees exactly what the public sees. Uploads, editors and admins never are.
-    if is_public(&principal) && (request.method() == Method::GET || is_json) {
-        return execute_cached(state, request, principal, started).await;
-    }
-    let batch = match GraphQLBatchRequest::<GraphQLRejection>::from_request(request, &()).await {
-        Ok(batch) => batch.into_inner(),
-        Err(rejection) => return rejection.into_response(),
+    // Public answers may be kept by any cache; authenticated ones only by their caller.
+    let public = principal == Principal::Anonymous;
+    // Public reads are served from the answer cache, for the public and for PARTNER keys
+    // alike: a partner sees exactly what the public sees. A partner's query runs as the
+    // partner (a field refused to both is refused with the partner's error), and only a
+    // successful answer, the same for both, is kept. Editors and admins never share it.
+    let shares_cache = is_public(&principal);
+    let mark = |response: Response| {
+        if public {
+            cache_headers::uncacheable(response)
+        } else {
+            cache_headers::private(response)
+        }
     };
-    run(&state, batch, &principal, started).await.0
+    if body_type == BodyType::Multipart {
+        // uploads: never cached, and the extractor of async-graphql reads the multipart spec
+        let request = Request::from_parts(parts, body);
+        let batch = match GraphQLBatchRequest::<GraphQLRejection>::from_request(request, &()).await
+        {
+            Ok(batch) => batch.into_inner(),
+            Err(rejection) => return rejection.into_response(),
+        };
+        return match run(&state, answer_type, batch, &principal, started).await {
+            Ok(done) => with_cost(mark(answer(answer_type, done.status, done.body)), done.cost),
+            Err(refused) => refused.into_response(),
+        };
+    }
+
+    // the raw request: the query string of a GET, the body of a POST; public answers are
+    // cached under it
+    let raw: Bytes = if is_get {
+        Bytes::copy_from_slice(parts.uri.query().unwrap_or_default().as_bytes())
+    } else {
+        match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
+            Ok(body) => body,
+            Err(_) => {
+                return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response()
+            }
+        }
+    };
+    let key: Vec<u8> = [if is_get { b"GET ".as_slice() } else { b"POST " }, &raw].concat();
+    if shares_cache {
+        if let Some(hit) = state.cache.get(&key) {
+            ::metrics::counter!(names::CACHE_HITS).increment(1);
+            // only successful answers are cached: the outcome of a hit is `ok`
+            let label = operation_of_key(&key, is_get);
+            metrics::record_operation(&label, "ok", started.elapsed());
+            let response = hit.respond(&parts.headers, answer_type, &state.http);
+            let response = if public { response } else { cache_headers::private(response) };
+            return with_cost(response, RequestCost { cost: 1, cached: true });
+        }
+    }
+    if shares_cache {
+        ::metrics::counter!(names::CACHE_MISSES).increment(1);
+    }
+    let generation = state.cache.generation();
+
+    let batch: BatchRequest = if is_get {
+        match parse_get(&raw) {
+            Ok(request) => request.into(),
+            Err(err) => {
+                let message = format!("the query string is not a GraphQL request: {err}");
+                return refusal(StatusCode::BAD_REQUEST, message, "query string", "")
+                    .into_response();
+            }
+        }
+    } else {
+        match serde_json::from_slice(&raw) {
+            Ok(batch) => batch,
+            Err(err) => {
+                let message = format!("the body is not a GraphQL request: {err}");
+                return refusal(StatusCode::BAD_REQUEST, message, "body", "").into_response();
+            }
+        }
+    };
+    if is_get {
+        if let Some(refused) = refuse_mutation(&batch) {
+            return refused.into_response();
+        }
+    }
+    let done = match run(&state, answer_type, batch, &principal, started).await {
+        Ok(done) => done,
+        Err(refused) => return refused.into_response(),
+    };
+    let cost = done.cost;
+    if !(done.ok && shares_cache) {
+        return with_cost(mark(answer(answer_type, done.status, done.body)), cost);
+    }
+    let public_answer = Arc::new(PublicAnswer::new(done.body));
+    state.cache.insert(&key, public_answer.clone(), generation);
+    let response = public_answer.respond(&parts.headers, answer_type, &state.http);
+    with_cost(if public { response } else { cache_headers::private(response) }, cost)
 }
 
-/// Measures the batch against the limits, then runs it; the response carries the cost
-/// ([`RequestCost`]) in its extensions, for the layers that charge for it.
+/// Passes the request's cost on to the layers that charge for it (quotas).
+fn with_cost(mut response: Response, cost: RequestCost) -> Response {
+    response.extensions_mut().insert(cost);
+    response
+}
+
+/// A batch that ran.
+struct Executed {
+    status: StatusCode,
+    body: Bytes,
+    /// Without any error: worth caching.
+    ok: bool,
+    cost: RequestCost,
+}
+
+/// Measures a batch against the limits and runs it, or refuses it (too many operations).
 async fn run(
     state: &AppState,
-    mut batch: async_graphql::BatchRequest,
+    answer_type: AnswerType,
+    batch: BatchRequest,
     principal: &Principal,
     started: Instant,
-) -> (Response, Option<async_graphql::BatchResponse>) {
+) -> Result<Executed, Refusal> {
     let label = operation_of(&batch);
+    let size = match &batch {
+        BatchRequest::Single(_) => 1,
+        BatchRequest::Batch(requests) => requests.len(),
+    };
+    if size > usize::from(state.http.max_batch) {
+        let message = format!(
+            "a batch holds at most {} operations; this one holds {size}",
+            state.http.max_batch
+        );
+        return Err(refusal(StatusCode::BAD_REQUEST, message, "batch", &size.to_string()));
+    }
+    let batch = if state.http.introspection {
+        batch
+    } else {
+        let asks = match &batch {
+            BatchRequest::Single(request) => introspects(request),
+            BatchRequest::Batch(requests) => requests.iter().any(introspects),
+        };
+        if asks {
+            let message = "introspection is turned off on this server".to_owned();
+            return Err(refusal(StatusCode::BAD_REQUEST, message, "query", "__schema"));
+        }
+        batch.disable_introspection()
+    };
+    let mut batch = batch;
     let cost = match state.limits.check_batch(&mut batch) {
-        Ok(cost) => cost,
-        Err(refusal) => {
-            let error = refusal.extend().into_server_error(Default::default());
+        Ok(cost) => cost.charge(),
+        Err(refused) => {
+            // over a limit: a request error, nothing ran
+            let error = refused.extend().into_server_error(Default::default());
             let one = || async_graphql::Response::from_errors(vec![error.clone()]);
             let response = match &batch {
-                async_graphql::BatchRequest::Single(_) => {
-                    async_graphql::BatchResponse::Single(one())
-                }
-                async_graphql::BatchRequest::Batch(requests) => {
-                    async_graphql::BatchResponse::Batch(requests.iter().map(|_| one()).collect())
+                BatchRequest::Single(_) => BatchResponse::Single(one()),
+                BatchRequest::Batch(requests) => {
+                    BatchResponse::Batch(requests.iter().map(|_| one()).collect())
                 }
             };
             metrics::record_operation(&label, &batch_outcome(&response), started.elapsed());
-            let mut http = json(&response);
-            http.extensions_mut().insert(RequestCost { cost: 1, cached: false });
-            return (http, None);
+            let status = match answer_type {
+                AnswerType::Json => StatusCode::OK,
+                AnswerType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
+            };
+            let cost = RequestCost { cost: 1, cached: false };
+            return Ok(Executed { status, body: serialize(&response, true), ok: false, cost });
         }
     };
     // public reads may go to a replica; writes, drafts, editors' and admins' reads never do
@@ -107,64 +253,123 @@ async fn run(
     let mut response = state.schema.execute_batch(batch).await;
     label_errors(&mut response);
     metrics::record_operation(&label, &batch_outcome(&response), started.elapsed());
-    let mut http = json(&response);
-    http.extensions_mut().insert(RequestCost { cost: cost.charge(), cached: false });
-    (http, Some(response))
+    let ok = response.is_ok();
+    let request_error = is_request_error(&response);
+    let status = match (answer_type, request_error) {
+        (AnswerType::GraphqlResponseJson, true) => StatusCode::BAD_REQUEST,
+        _ => StatusCode::OK,
+    };
+    let cost = RequestCost { cost, cached: false };
+    Ok(Executed { status, body: serialize(&response, request_error), ok, cost })
 }
 
-/// The public path: the cache key is the request itself (query string or JSON body). The
-/// caller is anonymous or a partner; a partner's query runs as the partner (so that a field
-/// refused to both is refused with the partner's error) but only a successful answer is kept,
-/// and that answer is the same for both.
-async fn execute_cached(
-    state: AppState,
-    request: Request,
-    principal: Principal,
-    started: Instant,
-) -> Response {
-    let is_get = request.method() == Method::GET;
-    let query_string = request.uri().query().unwrap_or_default().to_owned();
-    let key: Vec<u8> = if is_get {
-        [b"GET ".as_slice(), query_string.as_bytes()].concat()
-    } else {
-        match axum::body::to_bytes(request.into_body(), MAX_BODY_BYTES).await {
-            Ok(body) => [b"POST ".as_slice(), &body].concat(),
-            Err(_) => {
-                return (StatusCode::PAYLOAD_TOO_LARGE, "request body too large").into_response()
+/// The GraphQL request in a GET's query string: `query`, `operationName`, and `variables` and
+/// `extensions` as JSON texts.
+fn parse_get(query_string: &[u8]) -> Result<async_graphql::Request, String> {
+    let mut request = async_graphql::Request::new("");
+    for (name, value) in url::form_urlencoded::parse(query_string) {
+        match name.as_ref() {
+            "query" => request.query = value.into_owned(),
+            "operationName" => request.operation_name = Some(value.into_owned()),
+            "variables" => {
+                let variables = serde_json::from_str(&value)
+                    .map_err(|e| format!("variables is not a JSON object: {e}"))?;
+                request.variables = async_graphql::Variables::from_json(variables);
+            }
+            "extensions" => {
+                request.extensions = serde_json::from_str(&value)
+                    .map_err(|e| format!("extensions is not a JSON object: {e}"))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(request)
+}
+
+/// Whether an operation selects `__schema` or `__type` (directly or through fragments):
+/// refused when introspection is off, so that tools are told rather than handed a null.
+fn introspects(request: &async_graphql::Request) -> bool {
+    use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
+    fn selects(document: &ExecutableDocument, set: &SelectionSet, depth: usize) -> bool {
+        depth < 8
+            && set.items.iter().any(|item| match &item.node {
+                Selection::Field(field) => {
+                    matches!(field.node.name.node.as_str(), "__schema" | "__type")
+                }
+                Selection::InlineFragment(inline) => {
+                    selects(document, &inline.node.selection_set.node, depth + 1)
+                }
+                Selection::FragmentSpread(spread) => document
+                    .fragments
+                    .get(&spread.node.fragment_name.node)
+                    .is_some_and(|f| selects(document, &f.node.selection_set.node, depth + 1)),
+            })
+    }
+    let Ok(document) = async_graphql::parser::parse_query(&request.query) else { return false };
+    let operations: Vec<_> = match &document.operations {
+        DocumentOperations::Single(operation) => vec![operation],
+        DocumentOperations::Multiple(operations) => operations.values().collect(),
+    };
+    operations.iter().any(|o| selects(&document, &o.node.selection_set.node, 0))
+}
+
+/// GET never changes anything: a mutation asked over GET is refused with 405 before it runs.
+fn refuse_mutation(batch: &BatchRequest) -> Option<Refusal> {
+    let BatchRequest::Single(request) = batch else { return None };
+    // an unparsable query is reported by the executor, as for POST
+    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    let is_mutation = match &document.operations {
+        DocumentOperations::Single(operation) => operation.node.ty == OperationType::Mutation,
+        DocumentOperations::Multiple(operations) => match &request.operation_name {
+            Some(name) => operations
+                .iter()
+                .any(|(n, o)| n.as_str() == name && o.node.ty == OperationType::Mutation),
+            None => false,
+        },
+    };
+    if !is_mutation {
+        return None;
+    }
+    Some(refusal(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "mutations run only over POST: GET never changes anything".to_owned(),
+        "query",
+        "mutation",
+    ))
+}
+
+/// A request error (the spec's term): the document could not be parsed or validated, or a
+/// limit refused it, so nothing ran. Such errors carry no path, and there is no data.
+fn is_request_error(response: &BatchResponse) -> bool {
+    let responses = match response {
+        BatchResponse::Single(one) => std::slice::from_ref(one),
+        BatchResponse::Batch(many) => many.as_slice(),
+    };
+    responses.iter().all(|r| {
+        r.data == async_graphql::Value::Null
+            && !r.errors.is_empty()
+            && r.errors.iter().all(|e| e.path.is_empty())
+    })
+}
+
+/// The JSON of a response; a request error has no `data` entry at all.
+fn serialize(response: &BatchResponse, request_error: bool) -> Bytes {
+    let bytes = if request_error {
+        let mut value = serde_json::to_value(response).unwrap_or_default();
+        let answers = match &mut value {
+            serde_json::Value::Array(many) => many.iter_mut().collect(),
+            one => vec![one],
+        };
+        for answer in answers {
+            if let Some(object) = answer.as_object_mut() {
+                object.remove("data");
             }
         }
-    };
-    if let Some(hit) = state.cache.get(&key) {
-        ::metrics::counter!(names::CACHE_HITS).increment(1);
-        // only successful answers are cached: the outcome of a hit is `ok`
-        let label = operation_of_key(&key, is_get);
-        metrics::record_operation(&label, "ok", started.elapsed());
-        let mut http = json_bytes(hit);
-        http.extensions_mut().insert(RequestCost { cost: 1, cached: true });
-        return http;
-    }
-    ::metrics::counter!(names::CACHE_MISSES).increment(1);
-    let generation = state.cache.generation();
-    let batch: async_graphql::BatchRequest = if is_get {
-        match async_graphql::http::parse_query_string(&query_string) {
-            Ok(request) => request.into(),
-            Err(err) => return (StatusCode::BAD_REQUEST, err.to_string()).into_response(),
-        }
+        serde_json::to_vec(&value)
     } else {
-        match serde_json::from_slice(&key[b"POST ".len()..]) {
-            Ok(batch) => batch,
-            Err(err) => {
-                return (StatusCode::BAD_REQUEST, format!("not a GraphQL request: {err}"))
-                    .into_response()
-            }
-        }
+        serde_json::to_vec(response)
     };
-    let (http, response) = run(&state, batch, &principal, started).await;
-    if let Some(response) = response.filter(|r| r.is_ok()) {
-        let body = Bytes::from(serde_json::to_vec(&response).unwrap_or_default());
-        state.cache.insert(&key, body, generation);
-    }
-    http
+    Bytes::from(bytes.unwrap_or_default())
 }
 
 /// The public and PARTNER keys see the same thing: published editions only.
@@ -178,8 +383,7 @@ fn is_public(principal: &Principal) -> bool {
 
 /// Whether no operation of the batch is a mutation or subscription (a refused mutation still
 /// writes its audit entry, on the primary). Unparsable text reads nothing either way.
-fn reads_only(batch: &async_graphql::BatchRequest) -> bool {
-    use async_graphql::parser::types::{DocumentOperations, OperationType};
+fn reads_only(batch: &BatchRequest) -> bool {
     batch.iter().all(|request| match async_graphql::parser::parse_query(&request.query) {
         Ok(document) => {
             let is_query = |ty: OperationType| ty == OperationType::Query;
@@ -249,10 +453,10 @@ fn batch_outcome(response: &async_graphql::BatchResponse) -> String {
 }
 
 /// Gives every error a code: async-graphql's own errors (syntax, validation) have none.
-fn label_errors(response: &mut async_graphql::BatchResponse) {
+fn label_errors(response: &mut BatchResponse) {
     let responses = match response {
-        async_graphql::BatchResponse::Single(one) => std::slice::from_mut(one),
-        async_graphql::BatchResponse::Batch(many) => many.as_mut_slice(),
+        BatchResponse::Single(one) => std::slice::from_mut(one),
+        BatchResponse::Batch(many) => many.as_mut_slice(),
     };
     for error in responses.iter_mut().flat_map(|r| r.errors.iter_mut()) {
         let extensions = error.extensions.get_or_insert_with(Default::default);
@@ -262,10 +466,6 @@ fn label_errors(response: &mut async_graphql::BatchResponse) {
     }
 }
 
-fn json(response: &impl serde::Serialize) -> Response {
-    json_bytes(Bytes::from(serde_json::to_vec(response).unwrap_or_default()))
-}
-
-fn json_bytes(body: Bytes) -> Response {
-    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+fn answer(answer_type: AnswerType, status: StatusCode, body: Bytes) -> Response {
+    (status, [(header::CONTENT_TYPE, answer_type.content_type())], body).into_response()
 }

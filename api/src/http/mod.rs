@@ -1,6 +1,11 @@
 //! The HTTP surface. This module only wires the router; each concern lives in a module of
 //! its own (a handler or a tower layer), so that a newcomer finds it by its name:
 //! - `graphql`: GraphQL over HTTP (GET and POST), the public answer cache path, GraphiQL;
+//! - `media`: GraphQL over HTTP media types, content negotiation and clear 4xx answers;
+//! - `cors`: which browser origins may call the API, preflights;
+//! - `cache_headers`: ETag, Cache-Control and Vary of answers, 304 revalidation;
+//! - `compression`: gzip, br and zstd, stored with cached answers, per response otherwise;
+//! - `schema`: the SDL at `/schema.graphql`;
 //! - `health`: liveness and readiness probes;
 //! - `subscriptions`: GraphQL subscriptions over WebSocket at `/graphql`;
 //! - `request_id`: `X-Request-Id` taken (when sane) or generated, and echoed;
@@ -8,6 +13,7 @@
 //! - `metrics`: HTTP and GraphQL counters and histograms, and `/metrics` itself.
 //! - `exports`: the bulk downloads (CSV, JSON, xlsx) with ETags and compression.
 use crate::cache::ResponseCache;
+use crate::config::HttpSettings;
 use crate::exports::Exports;
 use crate::graphql::limits::QueryLimits;
 use crate::graphql::AppSchema;
@@ -15,6 +21,7 @@ use crate::reference_data::ReferenceData;
 use axum::http::{HeaderName, StatusCode};
 use axum::routing::get;
 use axum::Router;
+pub use cache_headers::PublicAnswer;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,11 +31,16 @@ use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetReques
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+mod cache_headers;
+mod compression;
+mod cors;
 mod exports;
 mod graphql;
 mod health;
+mod media;
 pub mod metrics;
 pub mod request_id;
+mod schema;
 mod subscriptions;
 mod trace;
 
@@ -50,13 +62,18 @@ pub struct AppState {
     pub reference: Arc<ReferenceData>,
     /// The bulk downloads, with their digests kept per data version.
     pub exports: Exports,
+    pub http: Arc<HttpSettings>,
+    /// The schema's SDL, printed once.
+    pub sdl: Arc<str>,
 }
 
 /// The API's routes; `/metrics` too unless `metrics_elsewhere` (it is then served by
 /// [`metrics_router`] on `OCINDEX_METRICS_BIND`).
 pub fn router(state: AppState, metrics_elsewhere: bool) -> Router {
+    let cors = cors::layer(&state.http.cors_origins);
     let mut router = Router::new()
         .route("/graphql", get(subscriptions::get).post(graphql::post))
+        .route("/schema.graphql", get(schema::sdl))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .merge(exports::routes());
@@ -79,8 +96,11 @@ pub fn router(state: AppState, metrics_elsewhere: bool) -> Router {
         )
         .layer(axum::middleware::from_fn(metrics::count_requests));
     router
+        .layer(compression::layer())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, Duration::from_secs(60)))
+        // outside the timeout and limits: preflights are answered before anything else
+        .layer(cors)
         .layer(observed)
         .with_state(state)
 }
