@@ -107,6 +107,10 @@ pub struct HttpSettings {
     /// served while a cache revalidates it in the background.
     #[arg(long, env = "OCINDEX_CACHE_STALE_WHILE_REVALIDATE", default_value_t = 600)]
     pub cache_stale_while_revalidate: u32,
+    /// Bytes of Apollo persisted queries kept (hashes and texts); the least recently used
+    /// leave first.
+    #[arg(long, env = "OCINDEX_PERSISTED_QUERIES_MAX_BYTES", default_value_t = 8 << 20)]
+    pub persisted_queries_max_bytes: usize,
 }
 
 impl Default for HttpSettings {
@@ -118,6 +122,7 @@ impl Default for HttpSettings {
             max_batch: 10,
             cache_max_age: 60,
             cache_stale_while_revalidate: 600,
+            persisted_queries_max_bytes: 8 << 20,
         }
     }
 }

@@ -3,7 +3,7 @@ use crate::cache::ResponseCache;
 use crate::config::Settings;
 use crate::exports::Exports;
 use crate::graphql::limits::QueryLimits;
-use crate::http::{metrics_router, router, AppState};
+use crate::http::{metrics_router, router, AppState, PersistedQueries};
 use crate::reference_data::ReferenceData;
 use crate::replicas::Replicas;
 use crate::telemetry::{self, names};
@@ -89,6 +89,7 @@ impl Application {
             sdl: schema.sdl().into(),
             schema,
             limits,
+            persisted: Arc::new(PersistedQueries::new(settings.http.persisted_queries_max_bytes)),
             http: Arc::new(settings.http),
             admin_token: settings.admin_token.filter(|t| !t.is_empty()).map(Into::into),
             reference: Arc::new(ReferenceData::new(cache.clone())),

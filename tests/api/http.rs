@@ -353,3 +353,80 @@ async fn answers_over_a_kilobyte_come_compressed_as_negotiated_public_or_not() {
     let small = get_with(&app, "{ editions { year } }", &[("Accept-Encoding", "gzip")]).await;
     assert!(small.headers().get("content-encoding").is_none());
 }
+
+fn sha256_hex(text: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[tokio::test]
+async fn apollo_persisted_queries_work_over_post_and_get_as_the_link_expects() {
+    let app = TestApp::spawn(Content::Sample).await.unwrap();
+    let query = r#"{ country(iso3: "KAZ") { name } }"#;
+    let extensions = json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(query) } });
+    // 1. the link first sends the hash alone, over GET: unknown yet
+    let hashed_get = || {
+        app.request(Method::GET, "/graphql")
+            .query(&[("extensions", extensions.to_string().as_str())])
+            .send()
+    };
+    let answer = hashed_get().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert_eq!(header(answer.headers(), "cache-control"), "no-store");
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["errors"][0]["message"], "PersistedQueryNotFound");
+    assert_eq!(body["errors"][0]["extensions"]["code"], "PERSISTED_QUERY_NOT_FOUND");
+    // 2. then the text with the hash, over POST
+    let answer = app
+        .request(Method::POST, "/graphql")
+        .json(&json!({ "query": query, "extensions": extensions }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["data"]["country"]["name"], "Kazakhstan");
+    // 3. from now on the hash alone works, over GET (cacheable) and POST
+    let answer = hashed_get().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::OK);
+    assert!(header(answer.headers(), "cache-control").starts_with("public"));
+    assert!(answer.headers().get("etag").is_some());
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["data"]["country"]["name"], "Kazakhstan");
+    let answer = app
+        .request(Method::POST, "/graphql")
+        .json(&json!({ "extensions": extensions }))
+        .send()
+        .await
+        .unwrap();
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["data"]["country"]["name"], "Kazakhstan");
+    // a text that does not hash to the hash sent is refused, and not kept
+    let wrong = json!({ "query": "{ editions { year } }", "extensions": extensions });
+    let answer = app.request(Method::POST, "/graphql").json(&wrong).send().await.unwrap();
+    assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+    let body: Value = answer.json().await.unwrap();
+    assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+}
+
+#[tokio::test]
+async fn a_persisted_mutation_is_refused_over_get() {
+    let app = TestApp::spawn(Content::Sample).await.unwrap();
+    let mutation = r#"mutation { createEdition(input: { year: 2025, title: "T", indicatorsFrom: 2023 }) { year } }"#;
+    let extensions =
+        json!({ "persistedQuery": { "version": 1, "sha256Hash": sha256_hex(mutation) } });
+    // registered by a POST that fails (no token): the text is kept, nothing is written
+    app.request(Method::POST, "/graphql")
+        .json(&json!({ "query": mutation, "extensions": extensions }))
+        .send()
+        .await
+        .unwrap();
+    let answer = app
+        .request(Method::GET, "/graphql")
+        .query(&[("extensions", extensions.to_string().as_str())])
+        .bearer_auth(ADMIN_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(editions(&app).await, 2);
+}

@@ -4,6 +4,7 @@
 //! asking for the IDE.
 use super::cache_headers::{self, PublicAnswer};
 use super::media::{refusal, AnswerType, BodyType, Refusal};
+use super::persisted::Unusable;
 use super::{metrics, trace, AppState, MAX_BODY_BYTES};
 use crate::auth::{self, Principal, Role};
 use crate::graphql;
@@ -154,6 +155,21 @@ async fn execute(state: AppState, request: Request) -> Response {
             }
         }
     };
+    let mut batch = batch;
+    let resolved = match &mut batch {
+        BatchRequest::Single(request) => state.persisted.resolve(request),
+        BatchRequest::Batch(requests) => {
+            requests.iter_mut().try_for_each(|request| state.persisted.resolve(request))
+        }
+    };
+    match resolved {
+        Ok(()) => {}
+        Err(Unusable::NotFound) => return mark(persisted_query_not_found(answer_type)),
+        Err(Unusable::Invalid(message)) => {
+            let value = "extensions.persistedQuery";
+            return refusal(StatusCode::BAD_REQUEST, message, "extensions", value).into_response();
+        }
+    }
     if is_get {
         if let Some(refused) = refuse_mutation(&batch) {
             return refused.into_response();
@@ -171,6 +187,14 @@ async fn execute(state: AppState, request: Request) -> Response {
     state.cache.insert(&key, public_answer.clone(), generation);
     let response = public_answer.respond(&parts.headers, answer_type, &state.http);
     with_cost(if public { response } else { cache_headers::private(response) }, cost)
+}
+
+/// The answer Apollo's persisted-query link waits for to send the query's text: exactly this
+/// message and code, status 200.
+fn persisted_query_not_found(answer_type: AnswerType) -> Response {
+    let body = serde_json::json!({ "errors": [{ "message": "PersistedQueryNotFound",
+        "extensions": { "code": "PERSISTED_QUERY_NOT_FOUND" } }] });
+    answer(answer_type, StatusCode::OK, Bytes::from(body.to_string()))
 }
 
 /// Passes the request's cost on to the layers that charge for it (quotas).

@@ -5,6 +5,7 @@
 //! - `cors`: which browser origins may call the API, preflights;
 //! - `cache_headers`: ETag, Cache-Control and Vary of answers, 304 revalidation;
 //! - `compression`: gzip, br and zstd, stored with cached answers, per response otherwise;
+//! - `persisted`: Apollo automatic persisted queries, bounded in bytes;
 //! - `schema`: the SDL at `/schema.graphql`;
 //! - `health`: liveness and readiness probes;
 //! - `subscriptions`: GraphQL subscriptions over WebSocket at `/graphql`;
@@ -22,6 +23,7 @@ use axum::http::{HeaderName, StatusCode};
 use axum::routing::get;
 use axum::Router;
 pub use cache_headers::PublicAnswer;
+pub use persisted::PersistedQueries;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
 use std::time::Duration;
@@ -39,6 +41,7 @@ mod graphql;
 mod health;
 mod media;
 pub mod metrics;
+mod persisted;
 pub mod request_id;
 mod schema;
 mod subscriptions;
@@ -63,6 +66,8 @@ pub struct AppState {
     /// The bulk downloads, with their digests kept per data version.
     pub exports: Exports,
     pub http: Arc<HttpSettings>,
+    /// Apollo persisted queries, by hash.
+    pub persisted: Arc<persisted::PersistedQueries>,
     /// The schema's SDL, printed once.
     pub sdl: Arc<str>,
 }
