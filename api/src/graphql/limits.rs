@@ -96,7 +96,7 @@ pub fn list_bound(type_name: &str, field: &str) -> Option<u64> {
         | ("NarrativeImportDetails", "dropped")
         | ("NarrativeImportDetails", "notes") => REPORT_ROWS,
         ("AuditEntry", "counts") => AUDIT_COUNTS,
-        ("QueryRoot", "webhooks") => WEBHOOKS,
+        ("Query", "webhooks") => WEBHOOKS,
         ("Webhook", "events") => WEBHOOK_EVENTS,
         ("WebhookDelivery", "attempts") => WEBHOOK_ATTEMPTS,
         _ => return None,
