@@ -10,51 +10,7 @@ use sea_orm::ConnectionTrait;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-/// What a key may do. Each role includes the ones below it.
-#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// Everything: publishing, reopening and deleting editions, importing the dataset, keys.
-    Admin,
-    /// Draft content: creating editions and indicators, entering scores, narratives and
-    /// countries of drafts. Sees drafts. Cannot publish, reopen, delete or manage keys.
-    Editor,
-    /// A partner organisation's read key: published editions only, no changes.
-    Partner,
-}
-
-impl Role {
-    pub const ALL: [Role; 3] = [Self::Admin, Self::Editor, Self::Partner];
-
-    /// The stored spelling, also the GraphQL enum value.
-    pub fn as_db(self) -> &'static str {
-        match self {
-            Self::Admin => "ADMIN",
-            Self::Editor => "EDITOR",
-            Self::Partner => "PARTNER",
-        }
-    }
-
-    pub fn from_db(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_db() == value)
-    }
-
-    fn level(self) -> u8 {
-        match self {
-            Self::Admin => 3,
-            Self::Editor => 2,
-            Self::Partner => 1,
-        }
-    }
-
-    /// Whether this role may do what `required` may.
-    pub fn includes(self, required: Role) -> bool {
-        self.level() >= required.level()
-    }
-
-    pub fn sees_drafts(self) -> bool {
-        self.includes(Self::Editor)
-    }
-}
+pub use entity::values::Role;
 
 /// The caller, as the HTTP layer authenticated it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -160,9 +160,7 @@ async fn active_keys<C: ConnectionTrait>(db: &C) -> Result<HashMap<String, KeyIn
         .await?;
     let mut keys = HashMap::new();
     for row in rows {
-        let role: String = row.try_get("", "role")?;
-        let role = Role::from_db(&role)
-            .ok_or_else(|| DbErr::Custom(format!("stored role {role:?} of an API key")))?;
+        let role: Role = row.try_get("", "role")?;
         keys.insert(
             row.try_get("", "secret_sha256")?,
             KeyInfo { id: row.try_get("", "id")?, name: row.try_get("", "name")?, role },

@@ -1,3 +1,4 @@
+pub use crate::values::Role;
 use sea_orm::entity::prelude::*;
 
 /// A bearer key: its secret is stored only as a SHA-256 digest.
@@ -8,7 +9,7 @@ pub struct Model {
     pub id: i32,
     #[sea_orm(unique)]
     pub name: String,
-    pub role: String,
+    pub role: Role,
     #[sea_orm(unique)]
     pub secret_sha256: String,
     pub created_at: DateTimeWithTimeZone,

@@ -10,6 +10,19 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::country::Entity",
+        from = "Column::CountryId",
+        to = "super::country::Column::Id"
+    )]
+    Country,
+}
+
+impl Related<super::country::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Country.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -1,3 +1,4 @@
+pub use crate::values::Continent;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -7,11 +8,36 @@ pub struct Model {
     pub edition_id: i32,
     #[sea_orm(primary_key, auto_increment = false)]
     pub country_id: i32,
-    pub continent: String,
+    pub continent: Continent,
     pub region: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::edition::Entity",
+        from = "Column::EditionId",
+        to = "super::edition::Column::Id"
+    )]
+    Edition,
+    #[sea_orm(
+        belongs_to = "super::country::Entity",
+        from = "Column::CountryId",
+        to = "super::country::Column::Id"
+    )]
+    Country,
+}
+
+impl Related<super::edition::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Edition.def()
+    }
+}
+
+impl Related<super::country::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Country.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

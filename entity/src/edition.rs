@@ -1,3 +1,4 @@
+pub use crate::values::EditionStatus;
 use sea_orm::entity::prelude::*;
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
@@ -8,7 +9,7 @@ pub struct Model {
     #[sea_orm(unique)]
     pub year: i32,
     pub title: String,
-    pub status: String,
+    pub status: EditionStatus,
     pub published_at: Option<DateTimeWithTimeZone>,
     pub created_at: DateTimeWithTimeZone,
 }
@@ -18,11 +19,8 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
-pub const DRAFT: &str = "DRAFT";
-pub const PUBLISHED: &str = "PUBLISHED";
-
 impl Model {
     pub fn is_published(&self) -> bool {
-        self.status == PUBLISHED
+        self.status == EditionStatus::Published
     }
 }

@@ -10,6 +10,31 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::edition::Entity",
+        from = "Column::EditionId",
+        to = "super::edition::Column::Id"
+    )]
+    Edition,
+    #[sea_orm(
+        belongs_to = "super::indicator::Entity",
+        from = "Column::IndicatorId",
+        to = "super::indicator::Column::Id"
+    )]
+    Indicator,
+}
+
+impl Related<super::edition::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Edition.def()
+    }
+}
+
+impl Related<super::indicator::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Indicator.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

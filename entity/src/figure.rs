@@ -18,6 +18,33 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The country's membership of the edition.
+    #[sea_orm(
+        belongs_to = "super::country_edition::Entity",
+        from = "(Column::EditionId, Column::CountryId)",
+        to = "(super::country_edition::Column::EditionId, super::country_edition::Column::CountryId)"
+    )]
+    Membership,
+    /// The indicator's place in the edition's set.
+    #[sea_orm(
+        belongs_to = "super::edition_indicator::Entity",
+        from = "(Column::EditionId, Column::IndicatorId)",
+        to = "(super::edition_indicator::Column::EditionId, super::edition_indicator::Column::IndicatorId)"
+    )]
+    EditionIndicator,
+}
+
+impl Related<super::country_edition::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Membership.def()
+    }
+}
+
+impl Related<super::edition_indicator::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::EditionIndicator.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

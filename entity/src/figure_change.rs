@@ -16,6 +16,43 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::indicator::Entity",
+        from = "Column::IndicatorId",
+        to = "super::indicator::Column::Id"
+    )]
+    Indicator,
+    #[sea_orm(
+        belongs_to = "super::edition::Entity",
+        from = "Column::FromEditionId",
+        to = "super::edition::Column::Id"
+    )]
+    FromEdition,
+    #[sea_orm(
+        belongs_to = "super::edition::Entity",
+        from = "Column::ToEditionId",
+        to = "super::edition::Column::Id"
+    )]
+    ToEdition,
+    #[sea_orm(
+        belongs_to = "super::country::Entity",
+        from = "Column::CountryId",
+        to = "super::country::Column::Id"
+    )]
+    Country,
+}
+
+impl Related<super::indicator::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Indicator.def()
+    }
+}
+
+impl Related<super::country::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Country.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -12,3 +12,4 @@ pub mod indicator;
 pub mod narrative;
 pub mod narrative_indicator;
 pub mod score;
+pub mod values;

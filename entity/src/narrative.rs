@@ -13,6 +13,20 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The country's membership of the edition.
+    #[sea_orm(
+        belongs_to = "super::country_edition::Entity",
+        from = "(Column::EditionId, Column::CountryId)",
+        to = "(super::country_edition::Column::EditionId, super::country_edition::Column::CountryId)"
+    )]
+    Membership,
+}
+
+impl Related<super::country_edition::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Membership.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

@@ -11,6 +11,31 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::narrative::Entity",
+        from = "Column::NarrativeId",
+        to = "super::narrative::Column::Id"
+    )]
+    Narrative,
+    #[sea_orm(
+        belongs_to = "super::indicator::Entity",
+        from = "Column::IndicatorId",
+        to = "super::indicator::Column::Id"
+    )]
+    Indicator,
+}
+
+impl Related<super::narrative::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Narrative.def()
+    }
+}
+
+impl Related<super::indicator::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Indicator.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

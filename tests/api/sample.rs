@@ -1,5 +1,6 @@
 //! A first run: the bundled sample, health probes, and errors callers meet first.
 use ocindex_tests::{Content, TestApp};
+use sea_orm::ConnectionTrait;
 use serde_json::json;
 
 #[tokio::test]
@@ -127,4 +128,30 @@ async fn an_oversized_request_body_is_refused() {
         .await
         .unwrap();
     assert_eq!(response.status(), 413);
+}
+
+/// The database constrains every enumerated column; should a stored value escape its
+/// constraint anyway, reading it is an INTERNAL error with an id to find it in the log, the
+/// same for every column, never a guess or a null.
+#[tokio::test]
+async fn a_stored_value_outside_its_enum_is_an_internal_error_with_an_id() {
+    let app = TestApp::spawn(Content::Sample).await.unwrap();
+    for sql in [
+        "ALTER TABLE country_editions DROP CONSTRAINT country_editions_continent_check",
+        "UPDATE country_editions SET continent = 'ATLANTIS'",
+        "ALTER TABLE indicators DROP CONSTRAINT indicators_pillar_check",
+        "UPDATE indicators SET pillar = 'WHIMSY' WHERE slug = 'criminality'",
+    ] {
+        app.db.execute_unprepared(sql).await.expect(sql);
+    }
+    for query in [
+        r#"{ country(iso3: "KAZ") { continent } }"#,
+        r#"{ indicator(slug: "criminality") { pillar } }"#,
+    ] {
+        let error = app.query_error(query, json!({})).await;
+        assert_eq!(error["extensions"]["code"], "INTERNAL", "{query}: {error}");
+        assert_eq!(error["message"], "internal error");
+        let id = error["extensions"]["errorId"].as_str().unwrap_or_default();
+        assert!(!id.is_empty() && id.bytes().all(|b| b.is_ascii_hexdigit()), "{error}");
+    }
 }

@@ -5,6 +5,7 @@
 use crate::domain::Continent;
 use crate::repo::exports::ExportRow;
 use rust_decimal::Decimal;
+use sea_orm::ActiveEnum;
 
 /// The columns of every row, in order (the CSV header and the JSON keys).
 pub const COLUMNS: [&str; 14] = [
@@ -27,8 +28,8 @@ pub const COLUMNS: [&str; 14] = [
 /// A row's fields as text, in [`COLUMNS`] order; `None` for null. The second element says
 /// whether the field is a string (JSON quotes it) or a number or boolean (written bare).
 fn fields(row: &ExportRow) -> [(Option<String>, bool); 14] {
-    let continent = Continent::from_db(&row.continent)
-        .map_or_else(|| row.continent.clone(), |c| c.name().into());
+    let continent = Continent::try_from_value(&row.continent)
+        .map_or_else(|_| row.continent.clone(), |c| c.name().into());
     [
         (Some(row.year.to_string()), false),
         (Some(row.iso3.clone()), true),

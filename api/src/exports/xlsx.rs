@@ -7,6 +7,7 @@ use super::encode::value_text;
 use crate::domain::Continent;
 use crate::repo::exports::ExportRow;
 use rust_xlsxwriter::{Workbook, XlsxError};
+use sea_orm::ActiveEnum;
 use std::collections::BTreeMap;
 
 /// The first edition whose workbook spells composite headers with " avg,".
@@ -47,7 +48,7 @@ pub fn workbook(rows: &[ExportRow]) -> Result<Vec<u8>, XlsxError> {
             if current != Some(row.iso3.as_str()) {
                 current = Some(row.iso3.as_str());
                 line += 1;
-                let continent = Continent::from_db(&row.continent).map(Continent::name);
+                let continent = Continent::try_from_value(&row.continent).map(Continent::name);
                 let continent = continent.unwrap_or(row.continent.as_str());
                 sheet.write_string(line, 0, continent)?;
                 sheet.write_string(line, 1, &row.region)?;

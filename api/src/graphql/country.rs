@@ -72,10 +72,7 @@ impl Country {
 
     /// The continent in an edition (default: the latest published).
     async fn continent(&self, ctx: &Context<'_>, edition: Option<i32>) -> Result<Continent> {
-        let membership = self.membership(ctx, edition).await?;
-        Continent::from_db(&membership.continent).ok_or_else(|| {
-            ApiError::internal(anyhow::anyhow!("stored continent {:?}", membership.continent))
-        })
+        Ok(self.membership(ctx, edition).await?.continent)
     }
 
     /// The region in an edition (default: the latest published); regions change between
@@ -98,7 +95,7 @@ impl Country {
         let mut scores = Vec::new();
         for figure in figures {
             let indicator = rc.indicator_by_id(figure.indicator_id).await?;
-            if pillar.is_none_or(|p| p.as_db() == indicator.pillar) {
+            if pillar.is_none_or(|p| p == indicator.pillar) {
                 scores.push(self.score_of(figure));
             }
         }

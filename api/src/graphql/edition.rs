@@ -3,18 +3,11 @@ use super::indicator::Indicator;
 use super::{ids, request};
 use crate::error::{ApiError, Result};
 use crate::exports::{Digest, Export, Exports, Format};
-use async_graphql::{Context, Enum, Object, ID};
+use async_graphql::{Context, Object, ID};
 use chrono::{DateTime, Utc};
 use entity::edition;
 
-/// Whether an edition is visible to the public.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum EditionStatus {
-    /// Being prepared by editors; only admins see it.
-    Draft,
-    /// Published: visible to everyone.
-    Published,
-}
+pub use entity::edition::EditionStatus;
 
 /// One edition of the Index (2021, 2023, …): a full assessment of every country.
 #[derive(Clone, Debug)]
@@ -37,11 +30,7 @@ impl Edition {
     }
 
     async fn status(&self) -> EditionStatus {
-        if self.0.is_published() {
-            EditionStatus::Published
-        } else {
-            EditionStatus::Draft
-        }
+        self.0.status
     }
 
     /// When the edition was published; null for a draft.

@@ -189,7 +189,7 @@ impl<'a> FilterParser<'a> {
             )));
         }
         if let Some(continent) = input.continent {
-            parts.push(CountryFilter::Continent(continent.as_db()));
+            parts.push(CountryFilter::Continent(continent));
         }
         if let Some(region) = &input.region {
             parts
@@ -282,6 +282,6 @@ impl<'a> FilterParser<'a> {
             Some(r) => Some(self.region("region", r).await?),
             None => None,
         };
-        Ok(Area { continent: continent.map(Continent::as_db), region })
+        Ok(Area { continent, region })
     }
 }

@@ -32,7 +32,7 @@ impl Indicator {
     }
 
     async fn pillar(&self) -> Pillar {
-        Pillar::from_db(&self.0.pillar).unwrap_or(Pillar::Criminality)
+        self.0.pillar
     }
 
     /// True for means of other indicators.

@@ -149,7 +149,7 @@ impl NarrativeQuery {
             total,
             start,
             hits.into_iter().map(|hit| NarrativeHit {
-                narrative: Narrative(hit.narrative()),
+                narrative: Narrative(hit.narrative),
                 snippet: hit.snippet,
                 rank: f64::from(hit.rank),
             }),

@@ -24,7 +24,7 @@ pub struct ScoreChange {
 #[Object]
 impl ScoreChange {
     async fn country(&self) -> Country {
-        Country(self.row.country())
+        Country(self.row.country.clone())
     }
 
     async fn indicator(&self) -> Indicator {
@@ -116,7 +116,7 @@ impl RankingQuery {
         let scores = rows
             .into_iter()
             .map(|row| {
-                let (country, figure) = row.split();
+                let rankings::Ranked { country, figure } = row;
                 Score::new(country, figure)
             })
             .collect();
@@ -177,7 +177,7 @@ impl RankingQuery {
             })
             .collect();
         let page = page(changes, &PageArgs { first, after, last, before })?;
-        let ids: Vec<i32> = page.edges.iter().map(|e| e.node.row.country_id).collect();
+        let ids: Vec<i32> = page.edges.iter().map(|e| e.node.row.country.id).collect();
         let wants = Wants { changes_since: Vec::new(), ..Wants::of(ctx, Some("country")) };
         prime(ctx, rc, &ids, to, wants).await?;
         Ok(page)

@@ -35,14 +35,10 @@ impl StatisticsGroup {
     fn name_of(self, member: &MemberValues) -> String {
         match self {
             Self::Global => "Global".to_owned(),
-            Self::Continent => continent_name(&member.continent),
+            Self::Continent => member.continent.name().to_owned(),
             Self::Region => member.region.clone(),
         }
     }
-}
-
-fn continent_name(stored: &str) -> String {
-    Continent::from_db(stored).map_or_else(|| stored.to_owned(), |c| c.name().to_owned())
 }
 
 /// The unrounded values of one edition's members (a per-request loader key).
@@ -276,9 +272,7 @@ pub async fn comparison(
             country.iso3, edition.year
         )));
     };
-    let continent = Continent::from_db(&member.continent).ok_or_else(|| {
-        ApiError::internal(anyhow::anyhow!("stored continent {:?}", member.continent))
-    })?;
+    let continent = member.continent;
     let mean_of = |keep: &dyn Fn(&MemberValues) -> bool, indicator_id: i32| -> Option<Decimal> {
         let values: Vec<Exact> = members
             .iter()

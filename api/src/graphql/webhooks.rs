@@ -13,6 +13,7 @@ use async_graphql::{Context, Enum, InputObject, Object, Subscription, ID};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use chrono::{DateTime, Utc};
+use sea_orm::ActiveEnum;
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
@@ -305,7 +306,7 @@ impl EventEdition {
 
     /// Its status right after the event.
     async fn status(&self) -> super::edition::EditionStatus {
-        if self.0.status == entity::edition::PUBLISHED {
+        if self.0.status == super::edition::EditionStatus::Published.to_value() {
             super::edition::EditionStatus::Published
         } else {
             super::edition::EditionStatus::Draft

@@ -35,7 +35,8 @@ pub fn on_response<B>(response: &Response<B>, latency: Duration, span: &Span) {
 /// Called by handlers that know who is calling and what: fills the request span's fields.
 pub fn record_caller(principal: &crate::auth::Principal) {
     let span = Span::current();
-    span.record("role", principal.role().map_or("anonymous", |r| r.as_db()));
+    let role = principal.role().map(|r| sea_orm::ActiveEnum::to_value(&r));
+    span.record("role", role.as_deref().unwrap_or("anonymous"));
     match principal {
         crate::auth::Principal::Key { name, .. } => span.record("key", name.as_str()),
         crate::auth::Principal::Admin => span.record("key", crate::auth::BOOTSTRAP_ADMIN),

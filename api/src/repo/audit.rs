@@ -1,5 +1,5 @@
 //! The audit log: appended to by every mutation, read newest first.
-use entity::audit_entry;
+use entity::audit_entry::{self, AuditOutcome, Role};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, PaginatorTrait,
     QueryFilter, QueryOrder, QuerySelect, Set,
@@ -10,16 +10,16 @@ use sea_orm::{
 pub struct NewEntry {
     pub actor: String,
     pub api_key_id: Option<i32>,
-    pub role: String,
+    pub role: Role,
     pub operation: String,
     pub edition: Option<i32>,
     pub counts: serde_json::Value,
-    pub outcome: &'static str,
+    pub outcome: AuditOutcome,
     pub code: Option<String>,
     pub message: Option<String>,
 }
 
-#[tracing::instrument(skip(db, entry), fields(operation = %entry.operation, outcome = entry.outcome))]
+#[tracing::instrument(skip(db, entry), fields(operation = %entry.operation, outcome = ?entry.outcome))]
 pub async fn record<C: ConnectionTrait>(db: &C, entry: NewEntry) -> Result<(), DbErr> {
     audit_entry::ActiveModel {
         actor: Set(entry.actor),
@@ -28,7 +28,7 @@ pub async fn record<C: ConnectionTrait>(db: &C, entry: NewEntry) -> Result<(), D
         operation: Set(entry.operation),
         edition: Set(entry.edition),
         counts: Set(entry.counts),
-        outcome: Set(entry.outcome.to_owned()),
+        outcome: Set(entry.outcome),
         code: Set(entry.code),
         message: Set(entry.message),
         ..Default::default()

@@ -1,5 +1,6 @@
 //! Reads of the reference tables: editions, indicators, countries and memberships.
 use super::Visibility;
+use entity::values::EditionStatus;
 use entity::{country, country_alias, country_edition, edition, edition_indicator, indicator};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
@@ -10,7 +11,7 @@ use std::collections::HashMap;
 fn visible(vis: Visibility) -> sea_orm::Condition {
     let mut cond = sea_orm::Condition::all();
     if !vis.includes_drafts() {
-        cond = cond.add(edition::Column::Status.eq(edition::PUBLISHED));
+        cond = cond.add(edition::Column::Status.eq(EditionStatus::Published));
     }
     cond
 }

@@ -1,6 +1,7 @@
 //! Writes of whole editions: the edition, its indicator set, its members and their scores.
 //! Callers pass a transaction; derived figures are rebuilt by [`super::figures::recompute`].
 use crate::import::EditionData;
+use entity::values::EditionStatus;
 use entity::{country_edition, edition, edition_indicator, score};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
@@ -15,7 +16,7 @@ pub async fn replace_published_edition<C: ConnectionTrait>(
     edition::Entity::insert(edition::ActiveModel {
         year: Set(data.year),
         title: Set(data.title.clone()),
-        status: Set(edition::PUBLISHED.into()),
+        status: Set(EditionStatus::Published),
         published_at: Set(Some(chrono::Utc::now().into())),
         ..Default::default()
     })
@@ -68,7 +69,7 @@ pub async fn replace_published_edition<C: ConnectionTrait>(
             country_edition::ActiveModel {
                 edition_id: Set(edition.id),
                 country_id: Set(row.country_id),
-                continent: Set(row.continent.as_db().to_owned()),
+                continent: Set(row.continent),
                 region: Set(row.region.clone()),
             }
         }))

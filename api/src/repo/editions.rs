@@ -1,5 +1,6 @@
 //! Writes of the editions workflow: drafts, their indicator sets, members and entered scores,
 //! publication. Callers pass a transaction that holds [`lock_for_writing`].
+use entity::values::{Continent, EditionStatus};
 use entity::{country_edition, edition, edition_indicator, narrative, score};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, OnConflict};
@@ -24,7 +25,7 @@ pub async fn insert_draft<C: ConnectionTrait>(
     edition::ActiveModel {
         year: Set(year),
         title: Set(title.to_owned()),
-        status: Set(edition::DRAFT.to_owned()),
+        status: Set(EditionStatus::Draft),
         published_at: Set(None),
         ..Default::default()
     }
@@ -78,9 +79,9 @@ pub async fn set_published<C: ConnectionTrait>(
     published: bool,
 ) -> Result<(), DbErr> {
     let (status, published_at) = if published {
-        (edition::PUBLISHED, Expr::cust("now()"))
+        (EditionStatus::Published, Expr::cust("now()"))
     } else {
-        (edition::DRAFT, Expr::cust("NULL"))
+        (EditionStatus::Draft, Expr::cust("NULL"))
     };
     edition::Entity::update_many()
         .col_expr(edition::Column::Status, Expr::value(status))
@@ -160,13 +161,13 @@ pub async fn upsert_member<C: ConnectionTrait>(
     db: &C,
     edition_id: i32,
     country_id: i32,
-    continent: &str,
+    continent: Continent,
     region: &str,
 ) -> Result<(), DbErr> {
     country_edition::Entity::insert(country_edition::ActiveModel {
         edition_id: Set(edition_id),
         country_id: Set(country_id),
-        continent: Set(continent.to_owned()),
+        continent: Set(continent),
         region: Set(region.to_owned()),
     })
     .on_conflict(

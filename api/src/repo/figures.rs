@@ -279,7 +279,7 @@ async fn load_inputs<C: ConnectionTrait>(
         if let Some(input) = inputs.get_mut(&m.edition_id) {
             input.members.push(Member {
                 country_id: m.country_id,
-                continent: m.continent,
+                continent: sea_orm::ActiveEnum::to_value(&m.continent),
                 region: m.region,
             });
         }

@@ -1,4 +1,5 @@
 //! Country filters of `countries(where:)`, resolved to ids, and their translation to SQL.
+use entity::values::Continent;
 use entity::{country, country_edition, figure, figure_change};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Expr, SimpleExpr};
@@ -46,7 +47,7 @@ pub enum CountryFilter {
     All(Vec<CountryFilter>),
     Any(Vec<CountryFilter>),
     Not(Box<CountryFilter>),
-    Continent(&'static str),
+    Continent(Continent),
     Region(String),
     Iso3(Vec<String>),
     Score(ScoreFilter),

@@ -39,7 +39,7 @@ pub async fn insert<C: ConnectionTrait>(
         slug: Set(new.slug),
         name: Set(new.name),
         description: Set(new.description),
-        pillar: Set(new.parent.pillar.clone()),
+        pillar: Set(new.parent.pillar),
         parent_id: Set(Some(new.parent.id)),
         position: Set(last + 1),
         is_composite: Set(false),

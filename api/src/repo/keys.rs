@@ -1,5 +1,5 @@
 //! API keys: stored by the digest of their secret, revoked rather than deleted.
-use entity::api_key;
+use entity::api_key::{self, Role};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -22,13 +22,13 @@ pub async fn all<C: ConnectionTrait>(db: &C) -> Result<Vec<api_key::Model>, DbEr
 pub async fn insert<C: ConnectionTrait>(
     db: &C,
     name: &str,
-    role: &str,
+    role: Role,
     digest: &str,
     created_by: &str,
 ) -> Result<api_key::Model, DbErr> {
     api_key::ActiveModel {
         name: Set(name.to_owned()),
-        role: Set(role.to_owned()),
+        role: Set(role),
         secret_sha256: Set(digest.to_owned()),
         created_by: Set(created_by.to_owned()),
         ..Default::default()

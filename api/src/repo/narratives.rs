@@ -133,28 +133,11 @@ pub struct Search {
 /// One narrative that matches a search, with its rank and the matching passage.
 #[derive(Clone, Debug, FromQueryResult)]
 pub struct Hit {
-    pub id: i32,
-    pub edition_id: i32,
-    pub country_id: i32,
-    pub heading: Option<String>,
-    pub body: String,
-    pub position: i32,
+    #[sea_orm(nested)]
+    pub narrative: narrative::Model,
     pub rank: f32,
     /// HTML: the text escaped, the matches in `<mark>`.
     pub snippet: String,
-}
-
-impl Hit {
-    pub fn narrative(&self) -> narrative::Model {
-        narrative::Model {
-            id: self.id,
-            edition_id: self.edition_id,
-            country_id: self.country_id,
-            heading: self.heading.clone(),
-            body: self.body.clone(),
-            position: self.position,
-        }
-    }
 }
 
 /// Matching passages: up to two fragments of about 15 to 35 words.

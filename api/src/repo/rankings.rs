@@ -1,8 +1,10 @@
 //! Lists over all countries of an edition: rankings, changes between editions, and filtered
 //! country lists. Each is one statement, already ordered by the database.
 use super::filters::{condition, Cmp, CountryFilter};
+use entity::values::Continent;
 use entity::{country, figure, figure_change};
 use rust_decimal::Decimal;
+use sea_orm::ActiveEnum;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter,
     QueryOrder, QuerySelect, QueryTrait, Statement,
@@ -11,46 +13,17 @@ use sea_orm::{
 /// Restricts a list to a continent and/or a region of the edition.
 #[derive(Clone, Debug, Default)]
 pub struct Area {
-    pub continent: Option<&'static str>,
+    pub continent: Option<Continent>,
     pub region: Option<String>,
 }
 
-/// A country with one of its figures.
+/// A country with one of its figures: one row of the join, read into both entities.
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct Ranked {
-    pub country_id: i32,
-    pub iso3: String,
-    pub name: String,
-    pub slug: String,
-    pub edition_id: i32,
-    pub indicator_id: i32,
-    pub value: Decimal,
-    pub delta: Option<Decimal>,
-    pub rank: i32,
-    pub rank_in_continent: i32,
-    pub rank_in_region: i32,
-}
-
-impl Ranked {
-    pub fn split(self) -> (country::Model, figure::Model) {
-        let country = country::Model {
-            id: self.country_id,
-            iso3: self.iso3,
-            name: self.name,
-            slug: self.slug,
-        };
-        let figure = figure::Model {
-            edition_id: self.edition_id,
-            indicator_id: self.indicator_id,
-            country_id: self.country_id,
-            value: self.value,
-            delta: self.delta,
-            rank: self.rank,
-            rank_in_continent: self.rank_in_continent,
-            rank_in_region: self.rank_in_region,
-        };
-        (country, figure)
-    }
+    #[sea_orm(nested)]
+    pub country: country::Model,
+    #[sea_orm(nested)]
+    pub figure: figure::Model,
 }
 
 /// The ranking of an indicator in an edition: highest value first, then by name.
@@ -61,7 +34,7 @@ pub async fn ranking<C: ConnectionTrait>(
     indicator_id: i32,
     area: &Area,
 ) -> Result<Vec<Ranked>, DbErr> {
-    let sql = "SELECT c.id AS country_id, c.iso3, c.name, c.slug, f.edition_id, f.indicator_id, f.value,
+    let sql = "SELECT c.id, c.iso3, c.name, c.slug, f.edition_id, f.indicator_id, f.country_id, f.value,
                       f.delta, f.rank, f.rank_in_continent, f.rank_in_region
                FROM figures f
                JOIN countries c ON c.id = f.country_id
@@ -72,7 +45,7 @@ pub async fn ranking<C: ConnectionTrait>(
     let values = [
         edition_id.into(),
         indicator_id.into(),
-        area.continent.map(str::to_owned).into(),
+        area.continent.map(|c| c.to_value()).into(),
         area.region.clone().into(),
     ];
     Ranked::find_by_statement(Statement::from_sql_and_values(
@@ -94,26 +67,14 @@ pub enum ChangeOrder {
     NameAsc,
 }
 
+/// A country with how one of its figures changed.
 #[derive(Debug, Clone, FromQueryResult)]
 pub struct ChangeRow {
-    pub country_id: i32,
-    pub iso3: String,
-    pub name: String,
-    pub slug: String,
+    #[sea_orm(nested)]
+    pub country: country::Model,
     pub from_value: Decimal,
     pub to_value: Decimal,
     pub change: Decimal,
-}
-
-impl ChangeRow {
-    pub fn country(&self) -> country::Model {
-        country::Model {
-            id: self.country_id,
-            iso3: self.iso3.clone(),
-            name: self.name.clone(),
-            slug: self.slug.clone(),
-        }
-    }
 }
 
 /// How an indicator changed between two editions, for the countries in `area` (as of the
@@ -129,7 +90,7 @@ pub async fn changes<C: ConnectionTrait>(
     order: ChangeOrder,
 ) -> Result<Vec<ChangeRow>, DbErr> {
     let mut sql = String::from(
-        "SELECT c.id AS country_id, c.iso3, c.name, c.slug, f.value AS from_value, t.value AS to_value, fc.change
+        "SELECT c.id, c.iso3, c.name, c.slug, f.value AS from_value, t.value AS to_value, fc.change
          FROM figure_changes fc
          JOIN countries c ON c.id = fc.country_id
          JOIN figures t ON (t.edition_id, t.indicator_id, t.country_id) = (fc.to_edition_id, fc.indicator_id, fc.country_id)
@@ -142,7 +103,7 @@ pub async fn changes<C: ConnectionTrait>(
         indicator_id.into(),
         from_edition_id.into(),
         to_edition_id.into(),
-        area.continent.map(str::to_owned).into(),
+        area.continent.map(|c| c.to_value()).into(),
         area.region.clone().into(),
     ];
     for (cmp, value) in change {

@@ -2,6 +2,7 @@
 //! computed again from them. The stored figures are rounded, and a mean of rounded figures
 //! is not the Index's mean, so aggregates start from here.
 use crate::methodology::{evaluate, Exact, HalfStep, Node};
+use entity::values::Continent;
 use entity::{country_edition, edition_indicator, indicator, score};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, JoinType, QueryFilter, QuerySelect,
@@ -13,7 +14,7 @@ use std::collections::HashMap;
 pub struct MemberValues {
     pub country_id: i32,
     /// As stored ("ASIA").
-    pub continent: String,
+    pub continent: Continent,
     pub region: String,
     pub values: HashMap<i32, Exact>,
 }

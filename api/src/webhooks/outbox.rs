@@ -7,7 +7,7 @@ use crate::error::{ApiError, Result};
 use crate::repo;
 use chrono::Utc;
 use entity::edition;
-use sea_orm::DatabaseTransaction;
+use sea_orm::{ActiveEnum, DatabaseTransaction};
 
 /// Records `event` about `edition` (as it is at this point of the transaction) for every
 /// subscribed endpoint, and announces it to every server when the transaction commits.
@@ -22,7 +22,7 @@ pub async fn record(
         occurred_at: Utc::now(),
         edition: EventEdition {
             year: edition.year,
-            status: edition.status.clone(),
+            status: edition.status.to_value(),
             published_at: edition.published_at.map(|t| t.with_timezone(&Utc)),
         },
     };

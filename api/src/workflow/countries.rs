@@ -128,10 +128,7 @@ async fn apply(
         }
         let current =
             repo::catalog::memberships(txn, &[(country.id, edition.id)]).await?.into_iter().next();
-        let continent = change
-            .continent
-            .map(Continent::as_db)
-            .or(current.as_ref().map(|m| m.continent.as_str()));
+        let continent = change.continent.or(current.as_ref().map(|m| m.continent));
         let region = region.or(current.as_ref().map(|m| m.region.as_str()));
         let (Some(continent), Some(region)) = (continent, region) else {
             return Err(ApiError::bad_input(
@@ -143,8 +140,8 @@ async fn apply(
                 ),
             ));
         };
-        let (continent, region) = (continent.to_owned(), region.to_owned());
-        repo::editions::upsert_member(txn, edition.id, country.id, &continent, &region).await?;
+        let region = region.to_owned();
+        repo::editions::upsert_member(txn, edition.id, country.id, continent, &region).await?;
         // continents and regions are the groups of the ranks
         let figures = repo::figures::recompute_edition(txn, edition.id).await?.figures;
         counts.push(("members", 1));

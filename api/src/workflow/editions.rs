@@ -69,7 +69,8 @@ async fn create_draft(txn: &DatabaseTransaction, new: &NewEdition) -> Result<Don
     {
         return Err(ApiError::Conflict(format!(
             "there is already a {} edition ({})",
-            existing.year, existing.status
+            existing.year,
+            sea_orm::ActiveEnum::to_value(&existing.status)
         )));
     }
     let source = |field: &'static str, year: i32| async move {
@@ -339,7 +340,7 @@ mod tests {
             slug: slug.into(),
             name: slug.into(),
             description: None,
-            pillar: "CRIMINALITY".into(),
+            pillar: entity::values::Pillar::Criminality,
             parent_id: parent,
             position: id,
             is_composite,

@@ -4,7 +4,7 @@ use crate::error::{ApiError, Result};
 use crate::import::narratives::NarrativeReport;
 use crate::import::{self, ImportReport};
 use crate::repo;
-use entity::audit_entry;
+use entity::values::AuditOutcome;
 use sea_orm::DatabaseConnection;
 
 /// Imports (or, in a dry run, checks) the workbook. A file with problems is not an error: the
@@ -74,16 +74,16 @@ async fn record(
     report: &ImportReport,
 ) {
     let (outcome, code, message) = if report.succeeded() {
-        (audit_entry::OK, None, None)
+        (AuditOutcome::Ok, None, None)
     } else {
         let message =
             format!("the file has {} problems; nothing was written", report.problems.len());
-        (audit_entry::REFUSED, Some("BAD_USER_INPUT".to_owned()), Some(message))
+        (AuditOutcome::Refused, Some("BAD_USER_INPUT".to_owned()), Some(message))
     };
     let entry = repo::audit::NewEntry {
         actor: actor.name.clone(),
         api_key_id: actor.key_id,
-        role: actor.role.as_db().to_owned(),
+        role: actor.role,
         operation: operation.to_owned(),
         // a workbook holds several editions: the counts say how many
         edition,

@@ -39,8 +39,7 @@ pub async fn create(
         }
         let secret = auth::new_secret()?;
         let key =
-            repo::keys::insert(txn, name, role.as_db(), &auth::secret_digest(&secret), &actor.name)
-                .await?;
+            repo::keys::insert(txn, name, role, &auth::secret_digest(&secret), &actor.name).await?;
         Ok(Done::new(CreatedKey { key, secret }, vec![("keys", 1)]))
     })
     .await

@@ -15,7 +15,8 @@ pub use crate::auth::Actor;
 use crate::error::{ApiError, BadInput, Result};
 use crate::repo;
 use async_graphql::Value;
-use entity::{audit_entry, edition};
+use entity::edition;
+use entity::values::AuditOutcome;
 use sea_orm::{DatabaseConnection, DatabaseTransaction, TransactionTrait};
 use serde::Serialize;
 
@@ -103,14 +104,14 @@ fn entry(
     let counts =
         counts.iter().map(|(name, n)| ((*name).to_owned(), serde_json::Value::from(*n))).collect();
     let outcome = match err {
-        None => audit_entry::OK,
-        Some(ApiError::Internal(_)) => audit_entry::FAILED,
-        Some(_) => audit_entry::REFUSED,
+        None => AuditOutcome::Ok,
+        Some(ApiError::Internal(_)) => AuditOutcome::Failed,
+        Some(_) => AuditOutcome::Refused,
     };
     repo::audit::NewEntry {
         actor: actor.name.clone(),
         api_key_id: actor.key_id,
-        role: actor.role.as_db().to_owned(),
+        role: actor.role,
         operation: operation.to_owned(),
         edition,
         counts: serde_json::Value::Object(counts),

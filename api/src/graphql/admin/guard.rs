@@ -5,6 +5,7 @@ use crate::error::ApiError;
 use crate::graphql::request;
 use crate::workflow;
 use async_graphql::{Context, Guard, Value};
+use sea_orm::ActiveEnum;
 
 /// Lets through callers whose role includes `0`.
 pub struct RoleGuard(pub Role);
@@ -22,8 +23,8 @@ impl Guard for RoleGuard {
         let err = ApiError::Forbidden(format!(
             "{} needs the {} role; this key has {}",
             field.name(),
-            self.0.as_db(),
-            actor.role.as_db()
+            self.0.to_value(),
+            actor.role.to_value()
         ));
         workflow::record_refusal(&rc.db, &actor, field.name(), edition_argument(ctx), &err).await;
         Err(err.into())

@@ -7,6 +7,7 @@ use crate::import;
 use crate::workflow;
 use async_graphql::{InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
+use entity::values::AuditOutcome;
 use entity::{api_key, audit_entry};
 
 /// A new draft edition. Give `indicatorsFrom`, `indicators` or both.
@@ -213,8 +214,8 @@ impl ApiKey {
     }
 
     /// What the key may do.
-    async fn role(&self) -> Option<Role> {
-        Role::from_db(&self.0.role)
+    async fn role(&self) -> Role {
+        self.0.role
     }
 
     /// When it was created.
@@ -250,17 +251,6 @@ impl CreatedApiKey {
     }
 }
 
-/// How an audited operation ended.
-#[derive(async_graphql::Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum AuditOutcome {
-    /// Done and committed.
-    Ok,
-    /// Refused (bad input, missing rights, conflict): nothing was written.
-    Refused,
-    /// Failed inside the server: nothing was written.
-    Failed,
-}
-
 /// One count of an audited operation ("scores": 1600).
 #[derive(SimpleObject, Clone, Debug)]
 pub struct AuditCount {
@@ -291,8 +281,8 @@ impl AuditEntry {
     }
 
     /// The caller's role at the time.
-    async fn role(&self) -> Option<Role> {
-        Role::from_db(&self.0.role)
+    async fn role(&self) -> Role {
+        self.0.role
     }
 
     /// The mutation ("upsertScores", "publishEdition", …).
@@ -318,11 +308,7 @@ impl AuditEntry {
 
     /// How it ended.
     async fn outcome(&self) -> AuditOutcome {
-        match self.0.outcome.as_str() {
-            audit_entry::OK => AuditOutcome::Ok,
-            audit_entry::REFUSED => AuditOutcome::Refused,
-            _ => AuditOutcome::Failed,
-        }
+        self.0.outcome
     }
 
     /// The error code of a refusal or failure (`BAD_USER_INPUT`, `FORBIDDEN`, …).
