@@ -22,6 +22,8 @@ const POLL: Duration = Duration::from_secs(5);
 const MIN_WAIT: Duration = Duration::from_millis(20);
 /// The longest wait between two attempts.
 const MAX_BACKOFF: Duration = Duration::from_secs(3600);
+/// How long past its timeout an attempt's claim holds, for recording the outcome.
+const LEASE_MARGIN_SECONDS: i64 = 10;
 /// Error texts are kept this short.
 const MAX_ERROR_CHARS: usize = 500;
 
@@ -48,9 +50,11 @@ impl WorkerSettings {
         Some(self.retry_base.saturating_mul(1 << doublings).min(MAX_BACKOFF))
     }
 
-    /// A claim outlives any attempt: after it, another worker may take the delivery over.
+    /// A claim outlives any attempt (the timeout bounds it) and the recording of its outcome;
+    /// after it, another worker takes the delivery over, so a crashed attempt is retried
+    /// within seconds of the timeout.
     fn lease(&self) -> i64 {
-        self.timeout.as_secs() as i64 + 30
+        self.timeout.as_secs() as i64 + LEASE_MARGIN_SECONDS
     }
 }
 
