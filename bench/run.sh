@@ -35,7 +35,7 @@ command -v pgbench >/dev/null || { echo "pgbench is missing (Debian: postgresql-
 
 echo "== building the release binary"
 cargo build --release -q -p ocindex
-BIN=target/release/ocindex
+BIN=${CARGO_TARGET_DIR:-target}/release/ocindex
 
 echo "== importing the official dataset into a fresh database"
 psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
@@ -75,14 +75,12 @@ echo "   all four queries answer without errors (Q2 rows: $(curl -fs "$URL/graph
 
 # The equivalent SQL, for pgbench.
 cat > "$WORK/q2.sql" <<'SQL'
-SELECT c.iso3, c.name, f.value, t.value, fc.change
+SELECT c.iso3, c.name, fc.from_value, fc.to_value, fc.change
 FROM figure_changes fc
 JOIN indicators i ON i.id = fc.indicator_id AND i.slug = 'synthetic-drug-trade'
 JOIN editions ef ON ef.id = fc.from_edition_id AND ef.year = 2021
 JOIN editions et ON et.id = fc.to_edition_id AND et.year = 2023
 JOIN countries c ON c.id = fc.country_id
-JOIN figures t ON (t.edition_id, t.indicator_id, t.country_id) = (fc.to_edition_id, fc.indicator_id, fc.country_id)
-JOIN figures f ON (f.edition_id, f.indicator_id, f.country_id) = (fc.from_edition_id, fc.indicator_id, fc.country_id)
 WHERE fc.change > 0 ORDER BY fc.change DESC, c.name LIMIT 200;
 SQL
 cat > "$WORK/q3.sql" <<'SQL'

@@ -22,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000402_create_audit_log::Migration),
             Box::new(m20261129_000101_notify_key_changes::Migration),
             Box::new(m20261129_000102_changes_computed_on_read::Migration),
+            Box::new(m20261129_000103_changes_view_plans_fast::Migration),
             Box::new(m20261129_000401_create_webhooks::Migration),
         ]
     }
@@ -69,4 +70,5 @@ mod m20261122_000401_create_api_keys;
 mod m20261122_000402_create_audit_log;
 mod m20261129_000101_notify_key_changes;
 mod m20261129_000102_changes_computed_on_read;
+mod m20261129_000103_changes_view_plans_fast;
 mod m20261129_000401_create_webhooks;

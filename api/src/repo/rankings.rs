@@ -90,11 +90,9 @@ pub async fn changes<C: ConnectionTrait>(
     order: ChangeOrder,
 ) -> Result<Vec<ChangeRow>, DbErr> {
     let mut sql = String::from(
-        "SELECT c.id, c.iso3, c.name, c.slug, f.value AS from_value, t.value AS to_value, fc.change
+        "SELECT c.id, c.iso3, c.name, c.slug, fc.from_value, fc.to_value, fc.change
          FROM figure_changes fc
          JOIN countries c ON c.id = fc.country_id
-         JOIN figures t ON (t.edition_id, t.indicator_id, t.country_id) = (fc.to_edition_id, fc.indicator_id, fc.country_id)
-         JOIN figures f ON (f.edition_id, f.indicator_id, f.country_id) = (fc.from_edition_id, fc.indicator_id, fc.country_id)
          JOIN country_editions m ON (m.edition_id, m.country_id) = (fc.to_edition_id, fc.country_id)
          WHERE fc.indicator_id = $1 AND fc.from_edition_id = $2 AND fc.to_edition_id = $3
            AND ($4::text IS NULL OR m.continent = $4) AND ($5::text IS NULL OR m.region = $5)",
@@ -113,8 +111,8 @@ pub async fn changes<C: ConnectionTrait>(
     sql.push_str(match order {
         ChangeOrder::ChangeDesc => " ORDER BY fc.change DESC, c.name",
         ChangeOrder::ChangeAsc => " ORDER BY fc.change ASC, c.name",
-        ChangeOrder::ToValueDesc => " ORDER BY t.value DESC, c.name",
-        ChangeOrder::ToValueAsc => " ORDER BY t.value ASC, c.name",
+        ChangeOrder::ToValueDesc => " ORDER BY fc.to_value DESC, c.name",
+        ChangeOrder::ToValueAsc => " ORDER BY fc.to_value ASC, c.name",
         ChangeOrder::NameAsc => " ORDER BY c.name",
     });
     ChangeRow::find_by_statement(Statement::from_sql_and_values(
