@@ -90,6 +90,7 @@ impl Application {
             schema,
             limits,
             persisted: Arc::new(PersistedQueries::new(settings.http.persisted_queries_max_bytes)),
+            public_cache_control: crate::http::public_cache_control(&settings.http),
             http: Arc::new(settings.http),
             admin_token: settings.admin_token.filter(|t| !t.is_empty()).map(Into::into),
             reference: Arc::new(ReferenceData::new(cache.clone())),

@@ -33,6 +33,11 @@ async fn an_operator_graphs_requests_operations_the_cache_and_the_database() {
         app.query_error("query MetricsProbe { country(iso3: \"XXX\") { name } }", json!({}));
     assert_eq!(error.await["extensions"]["code"], "BAD_USER_INPUT");
 
+    // a client names any method it likes; labels must not follow it
+    let brew = reqwest::Method::from_bytes(b"BREW").unwrap();
+    let refused = app.request(brew, "/graphql").send().await;
+    assert_eq!(refused.unwrap().status(), 405);
+
     let response = app.get("/metrics").await;
     assert_eq!(response.status(), 200);
     assert!(response.headers()["content-type"].to_str().unwrap().starts_with("text/plain"));
@@ -45,6 +50,8 @@ async fn an_operator_graphs_requests_operations_the_cache_and_the_database() {
     let post = ["route=\"/graphql\"", "method=\"POST\"", "status=\"200\""];
     at_least("ocindex_http_requests_total", &post, 3.0);
     at_least("ocindex_http_request_duration_seconds_count", &["route=\"/graphql\""], 3.0);
+    at_least("ocindex_http_requests_total", &["method=\"other\"", "status=\"405\""], 1.0);
+    assert!(!text.contains("BREW"), "a client's method became a label:\n{text}");
     let ok = ["operation=\"MetricsProbe\"", "outcome=\"ok\""];
     at_least("ocindex_graphql_operations_total", &ok, 2.0);
     let bad = ["operation=\"MetricsProbe\"", "outcome=\"BAD_USER_INPUT\""];

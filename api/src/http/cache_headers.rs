@@ -6,6 +6,7 @@
 //! `private, no-store`. A public answer is kept with its compressed forms, each made once.
 use super::compression::{Encoding, MIN_BYTES};
 use super::media::AnswerType;
+use super::metrics::OperationMetrics;
 use crate::config::HttpSettings;
 use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -27,6 +28,9 @@ pub struct PublicAnswer {
     br: OnceLock<Bytes>,
     zstd: OnceLock<Bytes>,
     gzip: OnceLock<Bytes>,
+    /// The operation a hit counts as, resolved when the answer was made, so that serving it
+    /// again parses nothing.
+    operation: Option<OperationMetrics>,
 }
 
 impl PublicAnswer {
@@ -37,7 +41,18 @@ impl PublicAnswer {
             br: OnceLock::new(),
             zstd: OnceLock::new(),
             gzip: OnceLock::new(),
+            operation: None,
         }
+    }
+
+    /// The answer of a GraphQL operation, whose later hits count as that operation.
+    pub fn of_operation(body: Bytes, operation: OperationMetrics) -> Self {
+        Self { operation: Some(operation), ..Self::new(body) }
+    }
+
+    /// What a hit on this answer counts as.
+    pub fn operation(&self) -> Option<&OperationMetrics> {
+        self.operation.as_ref()
     }
 
     /// The answer's bytes, as computed (uncompressed).
@@ -51,11 +66,11 @@ impl PublicAnswer {
         &self,
         request: &HeaderMap,
         answer_type: AnswerType,
-        settings: &HttpSettings,
+        cache_control: &HeaderValue,
     ) -> Response {
         let mut headers = HeaderMap::with_capacity(6);
         headers.insert(header::ETAG, self.etag.clone());
-        headers.insert(header::CACHE_CONTROL, public_cache_control(settings));
+        headers.insert(header::CACHE_CONTROL, cache_control.clone());
         headers.insert(header::VARY, VARY);
         if matches_etag(request, &self.etag) {
             return (StatusCode::NOT_MODIFIED, headers).into_response();
@@ -102,7 +117,8 @@ fn matches_etag(request: &HeaderMap, etag: &HeaderValue) -> bool {
     })
 }
 
-fn public_cache_control(settings: &HttpSettings) -> HeaderValue {
+/// `Cache-Control` of public answers, made once per server.
+pub fn public_cache_control(settings: &HttpSettings) -> HeaderValue {
     let value = format!(
         "public, max-age={}, stale-while-revalidate={}",
         settings.cache_max_age, settings.cache_stale_while_revalidate
@@ -142,7 +158,7 @@ mod tests {
         let other = PublicAnswer::new(Bytes::from_static(br#"{"data":{"a":2}}"#));
         assert_ne!(answer.etag, other.etag);
         assert_eq!(answer.etag, PublicAnswer::new(answer.body.clone()).etag);
-        let settings = HttpSettings::default();
+        let settings = public_cache_control(&HttpSettings::default());
         let tag = answer.etag.to_str().unwrap().to_owned();
         for matching in [tag.clone(), format!("W/{tag}"), format!("\"x\", {tag}"), "*".into()] {
             let response = answer.respond(&request(&matching), AnswerType::Json, &settings);

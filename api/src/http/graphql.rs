@@ -125,9 +125,11 @@ async fn execute(state: AppState, request: Request) -> Response {
         if let Some(hit) = state.cache.get(&key) {
             ::metrics::counter!(names::CACHE_HITS).increment(1);
             // only successful answers are cached: the outcome of a hit is `ok`
-            let label = operation_of_key(&key, is_get);
-            metrics::record_operation(&label, "ok", started.elapsed());
-            let response = hit.respond(&parts.headers, answer_type, &state.http);
+            if let Some(operation) = hit.operation() {
+                trace::record_operation(operation.label());
+                operation.record_ok(started.elapsed());
+            }
+            let response = hit.respond(&parts.headers, answer_type, &state.public_cache_control);
             let response = if public { response } else { cache_headers::private(response) };
             return with_cost(response, RequestCost { cost: 1, cached: true });
         }
@@ -183,9 +185,10 @@ async fn execute(state: AppState, request: Request) -> Response {
     if !(done.ok && shares_cache) {
         return with_cost(mark(answer(answer_type, done.status, done.body)), cost);
     }
-    let public_answer = Arc::new(PublicAnswer::new(done.body));
+    let operation = metrics::OperationMetrics::new(&done.label);
+    let public_answer = Arc::new(PublicAnswer::of_operation(done.body, operation));
     state.cache.insert(&key, public_answer.clone(), generation);
-    let response = public_answer.respond(&parts.headers, answer_type, &state.http);
+    let response = public_answer.respond(&parts.headers, answer_type, &state.public_cache_control);
     with_cost(if public { response } else { cache_headers::private(response) }, cost)
 }
 
@@ -210,6 +213,8 @@ struct Executed {
     /// Without any error: worth caching.
     ok: bool,
     cost: RequestCost,
+    /// The operation's metrics label.
+    label: String,
 }
 
 /// Measures a batch against the limits and runs it, or refuses it (too many operations).
@@ -264,7 +269,8 @@ async fn run(
                 AnswerType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
             };
             let cost = RequestCost { cost: 1, cached: false };
-            return Ok(Executed { status, body: serialize(&response, true), ok: false, cost });
+            let body = serialize(&response, true);
+            return Ok(Executed { status, body, ok: false, cost, label });
         }
     };
     // public reads may go to a replica; writes, drafts, editors' and admins' reads never do
@@ -284,7 +290,7 @@ async fn run(
         _ => StatusCode::OK,
     };
     let cost = RequestCost { cost, cached: false };
-    Ok(Executed { status, body: serialize(&response, request_error), ok, cost })
+    Ok(Executed { status, body: serialize(&response, request_error), ok, cost, label })
 }
 
 /// The GraphQL request in a GET's query string: `query`, `operationName`, and `variables` and
@@ -427,41 +433,6 @@ fn operation_of(batch: &async_graphql::BatchRequest) -> String {
             metrics::operation_name(one.operation_name.as_deref(), &one.query),
         ),
         async_graphql::BatchRequest::Batch(_) => "batch".to_owned(),
-    };
-    trace::record_operation(&label);
-    label
-}
-
-/// The label of a cached request, from its key (the query string or the JSON body), read
-/// without building the request.
-fn operation_of_key(key: &[u8], is_get: bool) -> String {
-    #[derive(serde::Deserialize)]
-    struct Peek<'a> {
-        #[serde(borrow, rename = "operationName")]
-        operation_name: Option<std::borrow::Cow<'a, str>>,
-        #[serde(borrow, default)]
-        query: std::borrow::Cow<'a, str>,
-    }
-    let label = if is_get {
-        let query = &key[b"GET ".len()..];
-        let mut name = None;
-        let mut text = String::new();
-        for (k, v) in url::form_urlencoded::parse(query) {
-            match k.as_ref() {
-                "operationName" => name = Some(v.into_owned()),
-                "query" => text = v.into_owned(),
-                _ => {}
-            }
-        }
-        metrics::operation_label(metrics::operation_name(name.as_deref(), &text))
-    } else {
-        match serde_json::from_slice::<Peek>(&key[b"POST ".len()..]) {
-            Ok(peek) => metrics::operation_label(metrics::operation_name(
-                peek.operation_name.as_deref(),
-                &peek.query,
-            )),
-            Err(_) => "batch".to_owned(),
-        }
     };
     trace::record_operation(&label);
     label

@@ -4,11 +4,11 @@
 use super::AppState;
 use crate::telemetry::{self, names};
 use axum::extract::{MatchedPath, Request, State};
-use axum::http::header;
+use axum::http::{header, Method};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use std::collections::HashSet;
-use std::sync::Mutex;
+use std::collections::{HashMap, HashSet};
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// Distinct operation names given their own label; later names are counted as `other`.
@@ -18,19 +18,63 @@ pub const MAX_OPERATION_NAMES: usize = 200;
 const MAX_NAME_LEN: usize = 64;
 
 pub async fn count_requests(request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
-    let method = request.method().as_str().to_owned();
+    let route = request.extensions().get::<MatchedPath>().cloned();
+    let method = method_label(request.method());
     let started = Instant::now();
     let response = next.run(request).await;
-    let status = response.status().as_u16().to_string();
-    let elapsed = started.elapsed().as_secs_f64();
-    metrics::counter!(names::HTTP_REQUESTS, "route" => route.clone(), "method" => method, "status" => status)
-        .increment(1);
-    metrics::histogram!(names::HTTP_DURATION, "route" => route).record(elapsed);
+    let route = route.as_ref().map_or("unmatched", MatchedPath::as_str);
+    let (count, duration) = http_handles(route, method, response.status().as_u16());
+    count.increment(1);
+    duration.record(started.elapsed().as_secs_f64());
     response
+}
+
+/// The counter and histogram of one kind of answer.
+type HttpHandles = (metrics::Counter, metrics::Histogram);
+
+/// The handles of (route, method, status), made on first use and kept: the label sets are
+/// few (routes are the router's patterns), and a request then costs one lookup by its route
+/// instead of building and hashing three labels twice.
+fn http_handles(route: &str, method: &'static str, status: u16) -> HttpHandles {
+    type ByRoute = HashMap<String, Vec<(&'static str, u16, HttpHandles)>>;
+    static HANDLES: RwLock<Option<ByRoute>> = RwLock::new(None);
+    let find = |by_route: &ByRoute| {
+        by_route
+            .get(route)?
+            .iter()
+            .find(|(m, s, _)| *m == method && *s == status)
+            .map(|h| h.2.clone())
+    };
+    if let Some(found) = HANDLES.read().ok().and_then(|h| h.as_ref().and_then(find)) {
+        return found;
+    }
+    let made = (
+        metrics::counter!(names::HTTP_REQUESTS, "route" => route.to_owned(),
+            "method" => method, "status" => status.to_string()),
+        metrics::histogram!(names::HTTP_DURATION, "route" => route.to_owned()),
+    );
+    if let Ok(mut handles) = HANDLES.write() {
+        let kinds = handles.get_or_insert_with(HashMap::new).entry(route.to_owned()).or_default();
+        kinds.push((method, status, made.clone()));
+    }
+    made
+}
+
+/// The method as a label: a client may send any method name, and each label value is a time
+/// series kept forever, so methods outside HTTP's own are `other`.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::POST, "POST"),
+        (Method::HEAD, "HEAD"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::PUT, "PUT"),
+        (Method::DELETE, "DELETE"),
+        (Method::PATCH, "PATCH"),
+        (Method::CONNECT, "CONNECT"),
+        (Method::TRACE, "TRACE"),
+    ];
+    KNOWN.iter().find(|(known, _)| known == method).map_or("other", |(_, label)| label)
 }
 
 /// The label of an operation: its name when it is a GraphQL name seen among the first
@@ -79,6 +123,36 @@ pub fn operation_name<'a>(operation_name: Option<&'a str>, query: &'a str) -> Op
     let body = body.trim_start();
     let end = body.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(body.len());
     (end > 0).then(|| &body[..end])
+}
+
+/// The counter and histogram of one operation's successful answers, looked up once: a cached
+/// answer carries them, so that a hit is counted without parsing its request or hashing labels.
+#[derive(Clone)]
+pub struct OperationMetrics {
+    label: std::sync::Arc<str>,
+    ok: metrics::Counter,
+    duration: metrics::Histogram,
+}
+
+impl OperationMetrics {
+    pub fn new(label: &str) -> Self {
+        Self {
+            label: label.into(),
+            ok: metrics::counter!(names::GRAPHQL_OPERATIONS, "operation" => label.to_owned(), "outcome" => "ok"),
+            duration: metrics::histogram!(names::GRAPHQL_DURATION, "operation" => label.to_owned()),
+        }
+    }
+
+    /// The operation's label, for the request's span.
+    pub fn label(&self) -> &str {
+        &self.label
+    }
+
+    /// Counts one successful answer that took `elapsed`.
+    pub fn record_ok(&self, elapsed: Duration) {
+        self.ok.increment(1);
+        self.duration.record(elapsed.as_secs_f64());
+    }
 }
 
 /// Counts and times one GraphQL operation; `outcome` is `ok` or the first error's code.

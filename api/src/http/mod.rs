@@ -22,7 +22,7 @@ use crate::reference_data::ReferenceData;
 use axum::http::{HeaderName, StatusCode};
 use axum::routing::get;
 use axum::Router;
-pub use cache_headers::PublicAnswer;
+pub use cache_headers::{public_cache_control, PublicAnswer};
 pub use persisted::PersistedQueries;
 use sea_orm::DatabaseConnection;
 use std::sync::Arc;
@@ -66,6 +66,8 @@ pub struct AppState {
     /// The bulk downloads, with their digests kept per data version.
     pub exports: Exports,
     pub http: Arc<HttpSettings>,
+    /// `Cache-Control` of public answers, made from the settings once.
+    pub public_cache_control: axum::http::HeaderValue,
     /// Apollo persisted queries, by hash.
     pub persisted: Arc<persisted::PersistedQueries>,
     /// The schema's SDL, printed once.
