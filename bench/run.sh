@@ -5,6 +5,10 @@
 #
 #   bash bench/run.sh [path/to/global_oc_index.xlsx]
 #
+# Settings: BENCH_SECONDS (10) per cell, BENCH_PORT (18080), BENCH_BIN (a prebuilt binary
+# instead of building this tree), BENCH_LOG (the server's RUST_LOG, default warn) and
+# BENCH_SERVER_LOG (where its log goes, default nowhere).
+#
 # Needs Postgres at 127.0.0.1:5432 (user postgres), wrk (installed from Debian's packages
 # when missing) and pgbench. Load runs only against 127.0.0.1.
 set -euo pipefail
@@ -33,9 +37,13 @@ trap cleanup EXIT
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 command -v pgbench >/dev/null || { echo "pgbench is missing (Debian: postgresql-contrib)" >&2; exit 1; }
 
-echo "== building the release binary"
-cargo build --release -q -p ocindex
-BIN=${CARGO_TARGET_DIR:-target}/release/ocindex
+if [ -n "${BENCH_BIN:-}" ]; then
+  BIN=$BENCH_BIN # a binary built elsewhere (another commit), to compare in one session
+else
+  echo "== building the release binary"
+  cargo build --release -q -p ocindex
+  BIN=${CARGO_TARGET_DIR:-target}/release/ocindex
+fi
 
 echo "== importing the official dataset into a fresh database"
 psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
@@ -46,7 +54,9 @@ if [ -f "$NARRATIVES" ]; then
 fi
 
 echo "== starting the server"
-OCINDEX_BIND="127.0.0.1:$PORT" OCINDEX_ADMIN_TOKEN="$TOKEN" OCINDEX_SAMPLE=false RUST_LOG=warn "$BIN" serve &
+# warn by default: the request log (info) is measured on its own with BENCH_LOG=info
+OCINDEX_BIND="127.0.0.1:$PORT" OCINDEX_ADMIN_TOKEN="$TOKEN" OCINDEX_SAMPLE=false \
+  RUST_LOG=${BENCH_LOG:-warn} "$BIN" serve 2>"${BENCH_SERVER_LOG:-/dev/null}" &
 SERVER_PID=$!
 for _ in $(seq 1 100); do curl -fs "$URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
 
