@@ -1,5 +1,6 @@
 //! Integration tests: the real server over a real Postgres, one fresh database per test.
 mod auth;
+mod client;
 mod descriptions;
 mod editions;
 mod exports;
