@@ -12,15 +12,17 @@ use std::path::{Path, PathBuf};
 /// The schema's `DateTime` scalar: RFC 3339 text.
 type DateTime = String;
 
+// rustfmt re-indents attributes inside macro_rules! at every run: it is kept as written
+#[rustfmt::skip]
 macro_rules! operation {
     ($name:ident, $file:tt) => {
         #[derive(GraphQLQuery)]
         #[graphql(
-                            schema_path = "../schema.graphql",
-                            query_path = $file,
-                            response_derives = "Debug",
-                            variables_derives = "Debug"
-                        )]
+            schema_path = "../schema.graphql",
+            query_path = $file,
+            response_derives = "Debug",
+            variables_derives = "Debug"
+        )]
         struct $name;
     };
 }
