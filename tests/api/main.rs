@@ -7,6 +7,7 @@ mod exports;
 mod figures;
 mod fleet;
 mod http;
+mod ide;
 mod import;
 mod limits;
 mod migrations;

@@ -10,7 +10,6 @@ use crate::auth::{self, Principal, Role};
 use crate::graphql;
 use crate::graphql::limits::RequestCost;
 use crate::telemetry::names;
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, ErrorExtensions};
 use async_graphql_axum::rejection::GraphQLRejection;
@@ -18,7 +17,7 @@ use async_graphql_axum::GraphQLBatchRequest;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, Method, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -31,7 +30,7 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
         name == "query" || name == "extensions"
     });
     if !graphql_params {
-        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+        return super::ide::page();
     }
     execute(state, request).await
 }
