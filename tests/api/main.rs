@@ -1,5 +1,6 @@
 //! Integration tests: the real server over a real Postgres, one fresh database per test.
 mod auth;
+mod browser;
 mod client;
 mod descriptions;
 mod editions;
