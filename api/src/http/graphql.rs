@@ -171,6 +171,16 @@ async fn execute(state: AppState, request: Request) -> Response {
             return refusal(StatusCode::BAD_REQUEST, message, "extensions", value).into_response();
         }
     }
+    // a body without a document (a misspelt `query` key) is not a GraphQL request: say so,
+    // rather than report a parse error of nothing
+    let no_document = match &batch {
+        BatchRequest::Single(request) => request.query.trim().is_empty(),
+        BatchRequest::Batch(requests) => requests.iter().any(|r| r.query.trim().is_empty()),
+    };
+    if no_document {
+        let message = "the request has no GraphQL document: send it as `query`".to_owned();
+        return refusal(StatusCode::BAD_REQUEST, message, "query", "").into_response();
+    }
     if is_get {
         if let Some(refused) = refuse_mutation(&batch) {
             return refused.into_response();
