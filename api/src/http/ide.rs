@@ -60,7 +60,7 @@ const GRAPHIQL_JS: Asset = Asset {
 const ASSETS: [&Asset; 4] = [&GRAPHIQL_CSS, &REACT, &REACT_DOM, &GRAPHIQL_JS];
 
 /// What the editor shows on a first visit: a query that runs as it is.
-const FIRST_QUERY: &str = r#"# The OCIndex API. Docs: the book icon on the left; Ctrl-Space completes.
+const FIRST_QUERY: &str = r#"# ▶ (Ctrl-Enter) runs it; the docs open from the top-left icon.
 query CountryProfile {
   country(iso3: "KAZ") {
     name
