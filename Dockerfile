@@ -21,6 +21,9 @@ RUN for crate in api entity migration reference tests; do \
     && cargo build --release --locked -p ocindex \
     && rm -rf api entity migration reference tests
 
+# npm fetches the IDE's assets (GraphiQL, React) for api/build.rs, which embeds them
+RUN apt-get update && apt-get install -y --no-install-recommends npm && rm -rf /var/lib/apt/lists/*
+
 # 2. Our sources. Touched, so that cargo rebuilds them rather than trusting the stubs' artefacts
 #    (the build context keeps the files' own, older, modification times).
 COPY . .

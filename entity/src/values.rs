@@ -61,14 +61,19 @@ impl Role {
 )]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum Continent {
+    /// Africa; reports print "Africa".
     #[sea_orm(string_value = "AFRICA")]
     Africa,
+    /// North, Central and South America and the Caribbean; reports print "Americas".
     #[sea_orm(string_value = "AMERICAS")]
     Americas,
+    /// Asia; reports print "Asia".
     #[sea_orm(string_value = "ASIA")]
     Asia,
+    /// Europe; reports print "Europe".
     #[sea_orm(string_value = "EUROPE")]
     Europe,
+    /// Australia, New Zealand and the Pacific islands; reports print "Oceania".
     #[sea_orm(string_value = "OCEANIA")]
     Oceania,
 }
@@ -97,12 +102,20 @@ impl Continent {
 )]
 #[sea_orm(rs_type = "String", db_type = "Text")]
 pub enum Pillar {
+    /// The composite `criminality` alone: the mean of criminal markets and criminal actors.
+    /// Higher is worse.
     #[sea_orm(string_value = "CRIMINALITY")]
     Criminality,
+    /// The composite `criminal-markets` and the illicit markets it averages (10 in 2021, 15
+    /// in 2023), such as `synthetic-drug-trade`. Higher is worse.
     #[sea_orm(string_value = "CRIMINAL_MARKETS")]
     CriminalMarkets,
+    /// The composite `criminal-actors` and the kinds of actor it averages (4 in 2021, 5 in
+    /// 2023), such as `mafia-style-groups`. Higher is worse.
     #[sea_orm(string_value = "CRIMINAL_ACTORS")]
     CriminalActors,
+    /// The composite `resilience` and the 12 indicators it averages, such as
+    /// `anti-money-laundering`. Higher is better.
     #[sea_orm(string_value = "RESILIENCE")]
     Resilience,
 }

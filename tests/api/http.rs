@@ -430,3 +430,23 @@ async fn a_persisted_mutation_is_refused_over_get() {
     assert_eq!(answer.status(), StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(editions(&app).await, 2);
 }
+
+#[tokio::test]
+async fn a_body_without_a_document_is_a_bad_request_that_says_so() {
+    let app = TestApp::spawn(Content::Empty).await.unwrap();
+    // a misspelt `query` key, as the graphql-http audit sends it, then an empty document
+    for body in [json!({ "qeury": "{ __typename }" }), json!({ "query": "  " })] {
+        let answer = app
+            .request(Method::POST, "/graphql")
+            .header("content-type", "application/json")
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(answer.status(), StatusCode::BAD_REQUEST, "{body}");
+        let error = &answer.json::<Value>().await.unwrap()["errors"][0];
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT");
+        assert_eq!(error["extensions"]["field"], "query");
+        assert!(error["message"].as_str().unwrap().contains("no GraphQL document"), "{error}");
+    }
+}

@@ -1,10 +1,14 @@
 //! Integration tests: the real server over a real Postgres, one fresh database per test.
 mod auth;
+mod browser;
+mod client;
+mod descriptions;
 mod editions;
 mod exports;
 mod figures;
 mod fleet;
 mod http;
+mod ide;
 mod import;
 mod limits;
 mod migrations;

@@ -1,21 +1,106 @@
 //! Relay connections over ordered lists, with opaque cursors and a page size limit.
+//!
+//! The connection and edge types are the API's own rather than async-graphql's so that each
+//! carries a description a frontend developer can read in the docs pane; their shape is
+//! Relay's (`edges { cursor node }`, `nodes`, `pageInfo`), plus `totalCount`.
 use crate::error::{ApiError, Result};
-use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
-use async_graphql::{OutputType, SimpleObject};
+use async_graphql::connection::{CursorType, PageInfo};
+use async_graphql::{Object, OutputType, TypeName};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
+use std::borrow::Cow;
 
 /// The largest page a connection returns; also the page size when none is asked for.
 pub const MAX_PAGE_SIZE: usize = 500;
 
-/// Fields every connection adds to Relay's.
-#[derive(SimpleObject, Clone, Copy, Debug)]
-pub struct Counted {
+/// One page of an ordered list, its items at positions given by cursors of type `C`.
+pub struct Connection<C, T> {
+    pub edges: Vec<Edge<C, T>>,
+    pub has_previous_page: bool,
+    pub has_next_page: bool,
     /// The number of items over all pages.
     pub total_count: i64,
 }
 
-pub type Page<T> = Connection<PositionCursor, T, Counted, EmptyFields>;
+impl<C, T> Connection<C, T> {
+    pub fn new(has_previous_page: bool, has_next_page: bool, total_count: i64) -> Self {
+        Self { edges: Vec::new(), has_previous_page, has_next_page, total_count }
+    }
+}
+
+/// One item of a page and the cursor that points at it.
+pub struct Edge<C, T> {
+    pub cursor: C,
+    pub node: T,
+}
+
+impl<C, T> Edge<C, T> {
+    pub fn new(cursor: C, node: T) -> Self {
+        Self { cursor, node }
+    }
+}
+
+/// A page of a list that is paged by position.
+pub type Page<T> = Connection<PositionCursor, T>;
+
+impl<C: CursorType + Send + Sync, T: OutputType> TypeName for Connection<C, T> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}Connection", T::type_name()).into()
+    }
+}
+
+impl<C: CursorType + Send + Sync, T: OutputType> TypeName for Edge<C, T> {
+    fn type_name() -> Cow<'static, str> {
+        format!("{}Edge", T::type_name()).into()
+    }
+}
+
+/// One page of a longer list (Relay's connection). Read the items from `nodes`, or from
+/// `edges` with a cursor each; ask for the next page with `after: pageInfo.endCursor` while
+/// `pageInfo.hasNextPage` is true. `totalCount` counts the items of all pages.
+#[Object(name_type)]
+impl<C: CursorType + Send + Sync, T: OutputType> Connection<C, T> {
+    /// Where this page lies in the list: whether pages come before or after it, and the
+    /// cursors of its first and last items (null on an empty page).
+    async fn page_info(&self) -> PageInfo {
+        PageInfo {
+            has_previous_page: self.has_previous_page,
+            has_next_page: self.has_next_page,
+            start_cursor: self.edges.first().map(|edge| edge.cursor.encode_cursor()),
+            end_cursor: self.edges.last().map(|edge| edge.cursor.encode_cursor()),
+        }
+    }
+
+    /// The page's items in order, each with its cursor.
+    async fn edges(&self) -> &[Edge<C, T>] {
+        &self.edges
+    }
+
+    /// The page's items in order (the `node` of each edge), for clients that need no
+    /// cursor per item.
+    async fn nodes(&self) -> Vec<&T> {
+        self.edges.iter().map(|edge| &edge.node).collect()
+    }
+
+    /// The number of items over all pages (0 for an empty list).
+    async fn total_count(&self) -> i64 {
+        self.total_count
+    }
+}
+
+/// One item of a page with the cursor that points at it.
+#[Object(name_type)]
+impl<C: CursorType + Send + Sync, T: OutputType> Edge<C, T> {
+    /// The item.
+    async fn node(&self) -> &T {
+        &self.node
+    }
+
+    /// An opaque cursor: pass it as `after` to get the items that follow this one.
+    async fn cursor(&self) -> String {
+        self.cursor.encode_cursor()
+    }
+}
 
 /// A position in an ordered result, opaque to callers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -106,8 +191,7 @@ pub fn page_at<T: OutputType>(
     start: usize,
     items: impl IntoIterator<Item = T>,
 ) -> Page<T> {
-    let mut connection =
-        Connection::with_additional_fields(start > 0, false, Counted { total_count: total as i64 });
+    let mut connection = Connection::new(start > 0, false, total as i64);
     connection.edges.extend(
         items.into_iter().enumerate().map(|(k, item)| Edge::new(PositionCursor(start + k), item)),
     );

@@ -49,6 +49,9 @@ impl Country {
     }
 }
 
+/// A UN member state assessed by the Index, identified by its ISO3 code (`KAZ`). Where it
+/// belongs (continent, region) and its figures are per edition: fields that depend on one
+/// take an `edition` year and default to the latest published edition.
 #[Object]
 impl Country {
     /// Global id (Relay).
@@ -66,18 +69,31 @@ impl Country {
         &self.0.name
     }
 
+    /// The name in lower case with runs of other characters as `-`, for URLs
+    /// (`kazakhstan`); fixed when the country is created, it survives renames.
     async fn slug(&self) -> &str {
         &self.0.slug
     }
 
-    /// The continent in an edition (default: the latest published).
-    async fn continent(&self, ctx: &Context<'_>, edition: Option<i32>) -> Result<Continent> {
+    /// The continent in an edition (default: the latest published). Refused with
+    /// `NOT_FOUND` when the edition does not cover the country.
+    async fn continent(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the edition's year, such as 2023; default: the latest published")]
+        edition: Option<i32>,
+    ) -> Result<Continent> {
         Ok(self.membership(ctx, edition).await?.continent)
     }
 
     /// The region in an edition (default: the latest published); regions change between
     /// editions ("Caribbean" in 2021, "Caribbean & Central" in 2023).
-    async fn region(&self, ctx: &Context<'_>, edition: Option<i32>) -> Result<String> {
+    async fn region(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the edition's year, such as 2023; default: the latest published")]
+        edition: Option<i32>,
+    ) -> Result<String> {
         Ok(self.membership(ctx, edition).await?.region)
     }
 
@@ -86,7 +102,9 @@ impl Country {
     async fn scores(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "the edition's year, such as 2023; default: the latest published")]
         edition: Option<i32>,
+        #[graphql(desc = "only this pillar's figures (its composite included); default: all")]
         pillar: Option<Pillar>,
     ) -> Result<Vec<Score>> {
         let rc = request(ctx)?;
@@ -107,7 +125,9 @@ impl Country {
     async fn score(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "an indicator slug, such as \"criminality\" or \"synthetic-drug-trade\"")]
         indicator: String,
+        #[graphql(desc = "the edition's year, such as 2023; default: the latest published")]
         edition: Option<i32>,
     ) -> Result<Option<Score>> {
         let rc = request(ctx)?;
@@ -120,7 +140,12 @@ impl Country {
     }
 
     /// The indicator's figure in each edition that assessed it, oldest first.
-    async fn history(&self, ctx: &Context<'_>, indicator: String) -> Result<Vec<Score>> {
+    async fn history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "an indicator slug, such as \"criminality\" or \"synthetic-drug-trade\"")]
+        indicator: String,
+    ) -> Result<Vec<Score>> {
         let rc = request(ctx)?;
         let indicator = rc.indicator("indicator", &indicator).await?;
         // only this indicator's figures, one per edition: never the rest of each edition
@@ -167,7 +192,12 @@ pub struct CountryQuery;
 impl CountryQuery {
     /// One country by ISO3 code ("KAZ"); an unknown code is refused with `BAD_USER_INPUT`
     /// suggesting the closest codes.
-    async fn country(&self, ctx: &Context<'_>, iso3: String) -> Result<Option<Country>> {
+    async fn country(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "ISO 3166-1 alpha-3 code, such as \"KAZ\" (lower case is accepted)")]
+        iso3: String,
+    ) -> Result<Option<Country>> {
         let rc = request(ctx)?;
         let Ok(code) = CountryCode::parse("iso3", &iso3) else {
             return Err(rc.unknown_country("iso3", &iso3).await);
@@ -184,14 +214,19 @@ impl CountryQuery {
     async fn countries(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "the edition's year, such as 2023; default: the latest published")]
         edition: Option<i32>,
         #[graphql(name = "where", desc = "conditions on continent, region, codes and scores")]
         filter: Option<CountryWhere>,
         #[graphql(desc = "ordering keys, the first deciding first; ties fall back to the name")]
         order_by: Option<Vec<CountryOrder>>,
         #[graphql(desc = "page size, at most 500")] first: Option<i32>,
+        #[graphql(desc = "the endCursor of the previous page: the page starts after it")]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "the last this many items (before `before`), at most 500")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "a cursor: the page ends before it (with `last`, paging backwards)")]
         before: Option<String>,
     ) -> Result<Page<Country>> {
         let rc = request(ctx)?;

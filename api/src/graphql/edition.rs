@@ -13,6 +13,9 @@ pub use entity::edition::EditionStatus;
 #[derive(Clone, Debug)]
 pub struct Edition(pub edition::Model);
 
+/// One edition of the Index, identified by its year (2021, 2023, …): a full assessment of
+/// every country it covers. The public sees published editions; drafts are for editors and
+/// admins.
 #[Object]
 impl Edition {
     /// Global id (Relay).
@@ -25,10 +28,12 @@ impl Edition {
         self.0.year
     }
 
+    /// The edition's title, such as "Global Organized Crime Index 2023".
     async fn title(&self) -> &str {
         &self.0.title
     }
 
+    /// `PUBLISHED` for what the public sees; `DRAFT` while it is prepared.
     async fn status(&self) -> EditionStatus {
         self.0.status
     }
@@ -80,8 +85,10 @@ pub struct Download {
     digest: Digest,
 }
 
+/// A bulk download of an edition: a file on this server with every figure of the edition.
 #[Object]
 impl Download {
+    /// The file's format: CSV, JSON or XLSX.
     async fn format(&self) -> Format {
         self.format
     }
@@ -114,7 +121,12 @@ impl EditionQuery {
     }
 
     /// One edition by year; without a year, the latest published edition.
-    async fn edition(&self, ctx: &Context<'_>, year: Option<i32>) -> Result<Option<Edition>> {
+    async fn edition(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the edition's year, such as 2023; null when no such edition is visible")]
+        year: Option<i32>,
+    ) -> Result<Option<Edition>> {
         let rc = request(ctx)?;
         let editions = rc.editions().await?;
         let found = match year {

@@ -134,9 +134,12 @@ pub enum ScoreField {
     Rank,
 }
 
+/// Which way an ordering runs.
 #[derive(Enum, Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Direction {
+    /// Smallest first (for `RANK`: rank 1 first; for names: A to Z).
     Asc,
+    /// Largest first (for `RANK`: the last rank first; for names: Z to A).
     #[default]
     Desc,
 }
@@ -147,10 +150,13 @@ pub enum Direction {
 pub struct CountryOrder {
     /// Indicator slug to order by; omit it to order by name.
     pub indicator: Option<String>,
+    /// What to compare: the value (default), the change or the rank.
     #[graphql(default)]
     pub by: ScoreField,
     /// With `by: CHANGE`: the earlier edition (default: the previous published edition).
     pub since: Option<i32>,
+    /// `DESC` (default) puts the largest value first, `ASC` the smallest; countries with no
+    /// value for the key come last either way.
     #[graphql(default)]
     pub direction: Direction,
 }

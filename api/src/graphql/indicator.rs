@@ -10,6 +10,9 @@ use entity::indicator;
 #[derive(Clone, Debug)]
 pub struct Indicator(pub indicator::Model);
 
+/// An indicator of the Index, identified by its slug (`synthetic-drug-trade`), scored 1 to
+/// 10 per country and edition. The four composites (`criminality`, `criminal-markets`,
+/// `criminal-actors`, `resilience`) are means of their children, computed, never entered.
 #[Object]
 impl Indicator {
     /// Global id (Relay).
@@ -22,6 +25,7 @@ impl Indicator {
         &self.0.slug
     }
 
+    /// The name the Index prints, such as "Synthetic drug trade".
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -31,6 +35,7 @@ impl Indicator {
         self.0.description.as_deref()
     }
 
+    /// The pillar the indicator belongs to (for a composite, the one it heads).
     async fn pillar(&self) -> Pillar {
         self.0.pillar
     }
@@ -59,7 +64,12 @@ pub struct IndicatorQuery;
 #[Object]
 impl IndicatorQuery {
     /// Indicators in tree order; with `edition`, only those that edition assesses.
-    async fn indicators(&self, ctx: &Context<'_>, edition: Option<i32>) -> Result<Vec<Indicator>> {
+    async fn indicators(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "an edition's year, such as 2021: only the indicators it assesses")]
+        edition: Option<i32>,
+    ) -> Result<Vec<Indicator>> {
         let rc = request(ctx)?;
         let all = rc.indicators().await?;
         let chosen: Vec<Indicator> = match edition {
@@ -72,8 +82,12 @@ impl IndicatorQuery {
         Ok(chosen)
     }
 
-    /// One indicator by slug.
-    async fn indicator(&self, ctx: &Context<'_>, slug: String) -> Result<Indicator> {
+    /// One indicator by slug; an unknown slug is refused with `BAD_USER_INPUT`.
+    async fn indicator(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the indicator's slug, such as \"synthetic-drug-trade\"")] slug: String,
+    ) -> Result<Indicator> {
         Ok(Indicator(request(ctx)?.indicator("slug", &slug).await?.clone()))
     }
 }

@@ -28,7 +28,12 @@ pub struct NodeQuery;
 impl NodeQuery {
     /// Any object by its global id; null when it no longer exists or is not visible to the
     /// caller.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> Result<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "a global `id` this API returned, such as a Country's or a Score's")]
+        id: ID,
+    ) -> Result<Option<Node>> {
         let rc = request(ctx)?;
         let not_ours = || {
             ApiError::bad_input(

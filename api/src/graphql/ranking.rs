@@ -21,12 +21,16 @@ pub struct ScoreChange {
     to: edition::Model,
 }
 
+/// How one country's figure for an indicator changed between two editions (`from` to `to`),
+/// as `scoreChanges` lists them.
 #[Object]
 impl ScoreChange {
+    /// The country whose figure changed.
     async fn country(&self) -> Country {
         Country(self.row.country.clone())
     }
 
+    /// The indicator compared.
     async fn indicator(&self) -> Indicator {
         Indicator(self.indicator.clone())
     }
@@ -41,18 +45,19 @@ impl ScoreChange {
         Edition(self.to.clone())
     }
 
-    /// The published value in the earlier edition.
+    /// The published value in the earlier edition (1.00 to 10.00, 2 decimals).
     async fn from_value(&self) -> f64 {
         published(self.row.from_value)
     }
 
-    /// The published value in the later edition.
+    /// The published value in the later edition (1.00 to 10.00, 2 decimals).
     async fn to_value(&self) -> f64 {
         published(self.row.to_value)
     }
 
     /// `toValue − fromValue` from unrounded values, rounded half up to 2 decimals (so it can
-    /// differ by 0.01 from the difference of the rounded values, as the Index publishes it).
+    /// differ by 0.01 from the difference of the rounded values, as the Index publishes it):
+    /// positive for a rise (e.g. 0.23), negative for a fall, 0 when level.
     async fn change(&self) -> f64 {
         published(self.row.change)
     }
@@ -100,12 +105,21 @@ impl RankingQuery {
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "indicator slug, e.g. \"criminality\"")] indicator: String,
+        #[graphql(desc = "the edition's year, such as 2023; default: the latest published")]
         edition: Option<i32>,
+        #[graphql(desc = "only countries of this continent (in the edition listed)")]
         continent: Option<Continent>,
+        #[graphql(
+            desc = "only countries of this region (in the edition listed), such as \"Central Asia and the Caucasus\""
+        )]
         region: Option<String>,
         #[graphql(desc = "page size, at most 500")] first: Option<i32>,
+        #[graphql(desc = "the endCursor of the previous page: the page starts after it")]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "the last this many items (before `before`), at most 500")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "a cursor: the page ends before it (with `last`, paging backwards)")]
         before: Option<String>,
     ) -> Result<Page<Score>> {
         let rc = request(ctx)?;
@@ -140,12 +154,21 @@ impl RankingQuery {
         #[graphql(desc = "comparisons the change must pass, e.g. { gt: 0 }")] change: Option<
             FloatFilter,
         >,
+        #[graphql(desc = "only countries of this continent (in the edition listed)")]
         continent: Option<Continent>,
+        #[graphql(
+            desc = "only countries of this region (in the edition listed), such as \"Central Asia and the Caucasus\""
+        )]
         region: Option<String>,
-        #[graphql(desc = "default: CHANGE_DESC")] order_by: Option<ScoreChangeOrder>,
+        #[graphql(desc = "the list's order; default: CHANGE_DESC (largest rise first)")]
+        order_by: Option<ScoreChangeOrder>,
         #[graphql(desc = "page size, at most 500")] first: Option<i32>,
+        #[graphql(desc = "the endCursor of the previous page: the page starts after it")]
         after: Option<String>,
-        last: Option<i32>,
+        #[graphql(desc = "the last this many items (before `before`), at most 500")] last: Option<
+            i32,
+        >,
+        #[graphql(desc = "a cursor: the page ends before it (with `last`, paging backwards)")]
         before: Option<String>,
     ) -> Result<Page<ScoreChange>> {
         let rc = request(ctx)?;

@@ -28,6 +28,10 @@ pub fn published(value: Decimal) -> f64 {
     value.to_f64().unwrap_or(f64::NAN)
 }
 
+/// A country's figure for one indicator in one edition, as the Index publishes it: a value
+/// from 1.00 to 10.00 (raw indicators in steps of 0.5, composites as 2-decimal means), its
+/// change since earlier editions and its ranks. Higher criminality is worse, higher
+/// resilience is better.
 #[Object]
 impl Score {
     /// Global id (Relay).
@@ -38,10 +42,12 @@ impl Score {
         Ok(ids::encode("Score", &format!("{}:{}:{}", self.country.iso3, edition, indicator.slug)))
     }
 
+    /// The country scored.
     async fn country(&self) -> Country {
         Country(self.country.clone())
     }
 
+    /// The edition the figure belongs to.
     async fn edition(&self, ctx: &Context<'_>) -> Result<Edition> {
         let edition = request(ctx)?.edition_by_id(self.figure.edition_id).await?;
         edition
@@ -50,24 +56,32 @@ impl Score {
             .ok_or_else(|| ApiError::NotFound("edition not visible".into()))
     }
 
+    /// The indicator (or composite) scored.
     async fn indicator(&self, ctx: &Context<'_>) -> Result<Indicator> {
         Ok(Indicator(request(ctx)?.indicator_by_id(self.figure.indicator_id).await?.clone()))
     }
 
-    /// The figure as published: 2 decimals, rounded half up from the exact mean.
+    /// The figure as published, from 1.00 to 10.00 with 2 decimals (e.g. 4.47): raw
+    /// indicators in steps of 0.5; composites are exact means rounded half up once.
     async fn value(&self) -> f64 {
         published(self.figure.value)
     }
 
-    /// Change against the previous published edition, from unrounded values; null where the
-    /// indicator did not exist then (the Index prints `n/a`).
+    /// Change against the previous published edition, from unrounded values, rounded half
+    /// up to 2 decimals (e.g. 0.23; negative when the value fell); null where the indicator
+    /// did not exist then (the Index prints `n/a`) or there is no earlier edition.
     async fn delta(&self) -> Option<f64> {
         self.figure.delta.map(published)
     }
 
     /// Change against any earlier edition, from unrounded values; null where the indicator
     /// did not exist in that edition.
-    async fn change(&self, ctx: &Context<'_>, since: i32) -> Result<Option<f64>> {
+    async fn change(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the earlier edition's year, such as 2021; must precede this one")]
+        since: i32,
+    ) -> Result<Option<f64>> {
         let rc = request(ctx)?;
         let from = rc.edition("since", Some(since)).await?;
         let to = rc.edition_by_id(self.figure.edition_id).await?.map_or(0, |e| e.year);
@@ -88,17 +102,21 @@ impl Score {
         Ok(changes.get(&self.figure.indicator_id).copied().map(published))
     }
 
-    /// Rank among all countries of the edition (1 = highest value; ties share a rank).
+    /// Rank among all countries of the edition (193 in 2023): 1 is the highest value (the
+    /// most criminality, or the most resilience). Ties share a rank and the next rank
+    /// skips (1, 2, 2, 4).
     async fn rank(&self) -> i32 {
         self.figure.rank
     }
 
-    /// Rank within the country's continent in this edition.
+    /// Rank within the country's continent in this edition, counted like `rank` (1 = the
+    /// highest value in the continent).
     async fn rank_in_continent(&self) -> i32 {
         self.figure.rank_in_continent
     }
 
-    /// Rank within the country's region in this edition.
+    /// Rank within the country's region in this edition, counted like `rank` (1 = the
+    /// highest value in the region).
     async fn rank_in_region(&self) -> i32 {
         self.figure.rank_in_region
     }

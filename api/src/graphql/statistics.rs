@@ -84,9 +84,6 @@ fn grouped(
     groups
 }
 
-/// Aggregate figures of one group of countries for one indicator in one edition. Means and
-/// standard deviations are of the members' unrounded values, medians and extremes of their
-/// published values; each is rounded half up to 2 decimals once.
 pub struct GroupStatistics {
     name: String,
     by: StatisticsGroup,
@@ -95,6 +92,10 @@ pub struct GroupStatistics {
     aggregate: Aggregate,
 }
 
+/// Aggregate figures of one group of countries for one indicator in one edition, on the
+/// 1 to 10 scale of the figures. Means and standard deviations are of the members' unrounded
+/// values, medians and extremes of their published values; each is rounded half up to 2
+/// decimals once.
 #[Object]
 impl GroupStatistics {
     /// "Global", or the continent's or region's name as the edition spells it.
@@ -138,7 +139,12 @@ impl GroupStatistics {
     /// This mean minus the same group's mean in the earlier edition `since`, from the two
     /// unrounded means, rounded once. Null where the indicator was not assessed then, or the
     /// group did not exist then (a region created later).
-    async fn mean_change(&self, ctx: &Context<'_>, since: i32) -> Result<Option<f64>> {
+    async fn mean_change(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "the earlier edition's year, such as 2021; must precede this one")]
+        since: i32,
+    ) -> Result<Option<f64>> {
         let rc = request(ctx)?;
         let from = rc.edition("since", Some(since)).await?;
         if from.year >= self.edition.year {
@@ -207,8 +213,6 @@ impl StatisticsQuery {
     }
 }
 
-/// A country's figure for one indicator next to the means of its continent, its region and
-/// the whole edition (the "this country vs. its region" view of a profile page).
 pub struct IndicatorComparison {
     indicator: indicator::Model,
     value: Decimal,
@@ -219,8 +223,12 @@ pub struct IndicatorComparison {
     global_mean: Decimal,
 }
 
+/// A country's figure for one indicator next to the means of its continent, its region and
+/// the whole edition (the "this country vs. its region" view of a profile page); all on the
+/// 1 to 10 scale with 2 decimals.
 #[Object]
 impl IndicatorComparison {
+    /// The indicator compared.
     async fn indicator(&self) -> Indicator {
         Indicator(self.indicator.clone())
     }

@@ -1,13 +1,13 @@
 //! Change notifications: webhook endpoints and their deliveries (ADMIN), and the
 //! `editionEvents` subscription that tells live pages of publications as they happen.
 use super::admin::RoleGuard;
-use super::connection::{Counted, MAX_PAGE_SIZE};
+use super::connection::{Connection, Edge, MAX_PAGE_SIZE};
 use super::{ids, request, Services};
 use crate::auth::{Actor, Principal, Role};
 use crate::error::{ApiError, Result};
 use crate::webhooks::{EditionEvent, WebhookEvent};
 use crate::{repo, workflow};
-use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
+use async_graphql::connection::CursorType;
 use async_graphql::futures_util::{self as futures_util, Stream};
 use async_graphql::{Context, Enum, InputObject, Object, Subscription, ID};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -204,7 +204,7 @@ impl WebhookQuery {
         #[graphql(desc = "the webhook's id")] webhook: ID,
         #[graphql(desc = "page size, at most 500")] first: Option<i32>,
         #[graphql(desc = "the endCursor of the previous page")] after: Option<String>,
-    ) -> Result<Connection<DeliveryCursor, WebhookDelivery, Counted, EmptyFields>> {
+    ) -> Result<Connection<DeliveryCursor, WebhookDelivery>> {
         let db = &request(ctx)?.db;
         let id = webhook_id("webhook", &webhook)?;
         if repo::webhooks::by_id(db, id).await?.is_none() {
@@ -240,11 +240,7 @@ impl WebhookQuery {
                 error: a.error,
             });
         }
-        let mut connection = Connection::with_additional_fields(
-            before.is_some(),
-            has_next,
-            Counted { total_count: total },
-        );
+        let mut connection = Connection::new(before.is_some(), has_next, total);
         connection.edges.extend(page.into_iter().map(|d| {
             let tried = attempts.remove(&d.id).unwrap_or_default();
             Edge::new(DeliveryCursor(d.id), WebhookDelivery(d, tried))
@@ -294,9 +290,9 @@ impl WebhookMutation {
     }
 }
 
-/// An edition as an event saw it.
 pub struct EventEdition(crate::webhooks::EventEdition);
 
+/// An edition as an event saw it, right after the event (it may have changed since).
 #[Object]
 impl EventEdition {
     /// The edition's year.
@@ -319,9 +315,10 @@ impl EventEdition {
     }
 }
 
-/// Something that happened to an edition.
 pub struct EditionEventMessage(Arc<EditionEvent>);
 
+/// Something that happened to an edition: it was published, reopened as a draft, or (a
+/// draft) deleted. Webhooks receive the same event as JSON.
 #[Object(name = "EditionEvent")]
 impl EditionEventMessage {
     /// The event's id, the same as webhooks' `X-OCIndex-Delivery`.
@@ -354,6 +351,7 @@ fn tells(principal: &Principal, event: &EditionEvent) -> bool {
 #[derive(Default)]
 pub struct Subscription;
 
+/// Live events over WebSocket at `/graphql` (the `graphql-transport-ws` protocol).
 #[Subscription]
 impl Subscription {
     /// Edition events as they happen, on whichever server of the fleet they happened:

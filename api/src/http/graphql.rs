@@ -10,7 +10,6 @@ use crate::auth::{self, Principal, Role};
 use crate::graphql;
 use crate::graphql::limits::RequestCost;
 use crate::telemetry::names;
-use async_graphql::http::GraphiQLSource;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, ErrorExtensions};
 use async_graphql_axum::rejection::GraphQLRejection;
@@ -18,7 +17,7 @@ use async_graphql_axum::GraphQLBatchRequest;
 use axum::body::Bytes;
 use axum::extract::{FromRequest, Request, State};
 use axum::http::{header, Method, StatusCode};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -31,7 +30,7 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
         name == "query" || name == "extensions"
     });
     if !graphql_params {
-        return Html(GraphiQLSource::build().endpoint("/graphql").finish()).into_response();
+        return super::ide::page();
     }
     execute(state, request).await
 }
@@ -171,6 +170,16 @@ async fn execute(state: AppState, request: Request) -> Response {
             let value = "extensions.persistedQuery";
             return refusal(StatusCode::BAD_REQUEST, message, "extensions", value).into_response();
         }
+    }
+    // a body without a document (a misspelt `query` key) is not a GraphQL request: say so,
+    // rather than report a parse error of nothing
+    let no_document = match &batch {
+        BatchRequest::Single(request) => request.query.trim().is_empty(),
+        BatchRequest::Batch(requests) => requests.iter().any(|r| r.query.trim().is_empty()),
+    };
+    if no_document {
+        let message = "the request has no GraphQL document: send it as `query`".to_owned();
+        return refusal(StatusCode::BAD_REQUEST, message, "query", "").into_response();
     }
     if is_get {
         if let Some(refused) = refuse_mutation(&batch) {

@@ -1,6 +1,7 @@
 //! The HTTP surface. This module only wires the router; each concern lives in a module of
 //! its own (a handler or a tower layer), so that a newcomer finds it by its name:
-//! - `graphql`: GraphQL over HTTP (GET and POST), the public answer cache path, GraphiQL;
+//! - `graphql`: GraphQL over HTTP (GET and POST), the public answer cache path;
+//! - `ide`: GraphiQL at `GET /graphql` for browsers, its assets under `/ide/`, no CDN;
 //! - `media`: GraphQL over HTTP media types, content negotiation and clear 4xx answers;
 //! - `cors`: which browser origins may call the API, preflights;
 //! - `cache_headers`: ETag, Cache-Control and Vary of answers, 304 revalidation;
@@ -39,6 +40,7 @@ mod cors;
 mod exports;
 mod graphql;
 mod health;
+mod ide;
 mod media;
 pub mod metrics;
 mod persisted;
@@ -81,6 +83,7 @@ pub fn router(state: AppState, metrics_elsewhere: bool) -> Router {
     let mut router = Router::new()
         .route("/graphql", get(subscriptions::get).post(graphql::post))
         .route("/schema.graphql", get(schema::sdl))
+        .route("/ide/{file}", get(ide::asset))
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .merge(exports::routes());

@@ -3,7 +3,7 @@
 mod guard;
 mod types;
 
-use super::connection::{Counted, MAX_PAGE_SIZE};
+use super::connection::{Connection, Edge, MAX_PAGE_SIZE};
 use super::country::Country;
 use super::edition::Edition;
 use super::indicator::Indicator;
@@ -11,7 +11,7 @@ use super::{request, RequestContext};
 use crate::auth::{Actor, Role};
 use crate::error::{ApiError, Result};
 use crate::{repo, workflow};
-use async_graphql::connection::{Connection, CursorType, Edge, EmptyFields};
+use async_graphql::connection::CursorType;
 use async_graphql::{Context, Object, Upload};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -258,7 +258,7 @@ impl AdminQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "page size, at most 500")] first: Option<i32>,
         #[graphql(desc = "the endCursor of the previous page")] after: Option<String>,
-    ) -> Result<Connection<AuditCursor, AuditEntry, Counted, EmptyFields>> {
+    ) -> Result<Connection<AuditCursor, AuditEntry>> {
         let rc = request(ctx)?;
         let size = match first {
             None => MAX_PAGE_SIZE,
@@ -279,11 +279,7 @@ impl AdminQuery {
         let total = repo::audit::count(&rc.db).await?;
         let has_next = entries.len() > size;
         entries.truncate(size);
-        let mut connection = Connection::with_additional_fields(
-            before.is_some(),
-            has_next,
-            Counted { total_count: total as i64 },
-        );
+        let mut connection = Connection::new(before.is_some(), has_next, total as i64);
         connection
             .edges
             .extend(entries.into_iter().map(|e| Edge::new(AuditCursor(e.id), AuditEntry(e))));
