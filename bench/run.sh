@@ -85,13 +85,18 @@ echo "   all four queries answer without errors (Q2 rows: $(curl -fs "$URL/graph
 
 # The equivalent SQL, for pgbench.
 cat > "$WORK/q2.sql" <<'SQL'
-SELECT c.iso3, c.name, fc.from_value, fc.to_value, fc.change
-FROM figure_changes fc
-JOIN indicators i ON i.id = fc.indicator_id AND i.slug = 'synthetic-drug-trade'
-JOIN editions ef ON ef.id = fc.from_edition_id AND ef.year = 2021
-JOIN editions et ON et.id = fc.to_edition_id AND et.year = 2023
-JOIN countries c ON c.id = fc.country_id
-WHERE fc.change > 0 ORDER BY fc.change DESC, c.name LIMIT 200;
+SELECT c.iso3, c.name, f.value, t.value,
+       round((t.exact_num::numeric * f.exact_den - f.exact_num::numeric * t.exact_den)
+             / (t.exact_den::numeric * f.exact_den), 2) AS change
+FROM figures t
+JOIN indicators i ON i.id = t.indicator_id AND i.slug = 'synthetic-drug-trade'
+JOIN editions et ON et.id = t.edition_id AND et.year = 2023
+JOIN editions ef ON ef.year = 2021
+JOIN figures f ON (f.edition_id, f.indicator_id, f.country_id) = (ef.id, t.indicator_id, t.country_id)
+JOIN countries c ON c.id = t.country_id
+WHERE round((t.exact_num::numeric * f.exact_den - f.exact_num::numeric * t.exact_den)
+            / (t.exact_den::numeric * f.exact_den), 2) > 0
+ORDER BY change DESC, c.name LIMIT 200;
 SQL
 cat > "$WORK/q3.sql" <<'SQL'
 SELECT f.rank, f.value, f.delta, c.name, m.continent
