@@ -110,8 +110,13 @@ impl Replicas {
                 .db
                 .query_one(Statement::from_string(
                     replica.db.get_database_backend(),
+                    // a replica that replayed all it received is not behind, however long ago
+                    // the primary's last commit was
                     "SELECT pg_last_wal_replay_lsn()::text AS lsn,
-                            (extract(epoch FROM now() - pg_last_xact_replay_timestamp()) * 1000)::bigint AS lag_ms",
+                            CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
+                                 ELSE (extract(epoch FROM now() - pg_last_xact_replay_timestamp())
+                                       * 1000)::bigint
+                            END AS lag_ms",
                 ))
                 .await;
             let state = polled.map_err(|e| e.to_string()).and_then(|row| {

@@ -243,7 +243,9 @@ async fn public_reads_go_to_a_caught_up_replica_and_never_cache_a_stale_answer()
     // within a poll, /readyz shows how far behind the replica is
     wait_for("the replica reported behind", async || {
         let state = replica_state(&client, &base).await;
-        state["caughtUp"] == false && state["lagBytes"].as_u64().is_some_and(|lag| lag > 0)
+        state["caughtUp"] == false
+            && state["lagBytes"].as_u64().is_some_and(|lag| lag > 0)
+            && state["lagMs"].as_u64().is_some_and(|ms| ms > 0)
     })
     .await;
     assert_eq!(editions("query StillBehind { editions { year } }", None).await, [2021]);
@@ -253,6 +255,11 @@ async fn public_reads_go_to_a_caught_up_replica_and_never_cache_a_stale_answer()
     replica.execute_unprepared("SELECT pg_wal_replay_resume()").await.unwrap();
     wait_for("the replica caught up again", async || {
         replica_state(&client, &base).await["caughtUp"] == true
+    })
+    .await;
+    // and a replica with nothing left to replay is not behind, however old the last commit
+    wait_for("the replica reported level", async || {
+        replica_state(&client, &base).await["lagMs"] == 0
     })
     .await;
     assert_eq!(published(replica.clone()).await, 1);
