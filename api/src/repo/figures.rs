@@ -121,8 +121,11 @@ async fn write_figures<C: ConnectionTrait>(
                          $8::int[], $9::int[], $10::int[], $11::bigint[], $12::bigint[])
                   AS t(e, c, i, v, d, has_delta, r, rc, rr, n, dn)
          ), gone AS (
+             -- NOT IN over the new rows is a hashed subplan whatever the estimates; NOT EXISTS
+             -- became a nested loop over the CTE when the edition's figures had just been
+             -- written (stale statistics): 14 s for an edition of 6,948 figures
              DELETE FROM figures f WHERE f.edition_id = $1::int
-                AND NOT EXISTS (SELECT 1 FROM new WHERE new.c = f.country_id AND new.i = f.indicator_id)
+                AND (f.country_id, f.indicator_id) NOT IN (SELECT c, i FROM new)
          )
          INSERT INTO figures AS f (edition_id, country_id, indicator_id, value, delta, rank,
                                    rank_in_continent, rank_in_region, exact_num, exact_den)
