@@ -895,6 +895,17 @@ mod properties {
         }
     }
 
+    /// Found by the property above: a line of only a soft hyphen made an empty narrative.
+    #[test]
+    fn a_line_of_soft_hyphens_makes_no_narrative() {
+        let text =
+            "DRUGS\n\u{ad}\nDRUGS\nOpium crosses Kazakhstan; Kazakhstan and Kazakh police act.\n";
+        let reading = read(text, &Catalog::reference(2023), Some("KAZ"));
+        let bodies: Vec<&str> =
+            reading.countries.iter().flat_map(|c| &c.narratives).map(|n| n.body.as_str()).collect();
+        assert_eq!(bodies, ["Opium crosses Kazakhstan; Kazakhstan and Kazakh police act."]);
+    }
+
     /// A page of one country with 10,000 paragraphs (about 1 MB): linking was quadratic in
     /// them (minutes); it is refused, and the reading ends in moments.
     #[test]
