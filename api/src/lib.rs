@@ -10,6 +10,7 @@ pub mod graphql;
 pub mod healthcheck;
 pub mod http;
 pub mod import;
+pub mod input;
 pub mod methodology;
 pub mod reference_data;
 pub mod replicas;

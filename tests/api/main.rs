@@ -7,6 +7,7 @@ mod editions;
 mod exports;
 mod figures;
 mod fleet;
+mod hostile_input;
 mod http;
 mod ide;
 mod import;

@@ -1,7 +1,9 @@
 //! Countries and their figures.
 use super::connection::{page, Page, PageArgs};
 use super::context::RequestContext;
-use super::filters::{CountryOrder, CountryWhere, Direction, FilterParser, ScoreField};
+use super::filters::{
+    check_bounds, CountryOrder, CountryWhere, Direction, FilterParser, ScoreField, MAX_ORDER_KEYS,
+};
 use super::loaders::{prime, FigureOf, FiguresOf, Loaders, Wants};
 use super::score::Score;
 use super::{ids, request};
@@ -229,6 +231,15 @@ impl CountryQuery {
         #[graphql(desc = "a cursor: the page ends before it (with `last`, paging backwards)")]
         before: Option<String>,
     ) -> Result<Page<Country>> {
+        // the size of the question first, before anything is looked up for it
+        if let Some(filter) = &filter {
+            check_bounds(filter, "where")?;
+        }
+        let keys = order_by.as_ref().map_or(0, Vec::len);
+        if keys > MAX_ORDER_KEYS {
+            let message = format!("orderBy holds {keys} keys; at most {MAX_ORDER_KEYS}");
+            return Err(ApiError::bad_input("orderBy", keys, message));
+        }
         let rc = request(ctx)?;
         let edition = rc.edition("edition", edition).await?;
         let parser = FilterParser::new(rc, edition);

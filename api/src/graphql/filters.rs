@@ -161,6 +161,56 @@ pub struct CountryOrder {
     pub direction: Direction,
 }
 
+/// Levels of `and`, `or` and `not` a `where` may nest (the outermost object is level 1).
+pub const MAX_WHERE_DEPTH: usize = 32;
+/// Conditions a `where` may hold in all: every object of its tree, and every code of its
+/// `iso3` lists. Each becomes a bound parameter or a subquery of one SQL statement, so this
+/// keeps a statement far below Postgres' 65,535 parameters and its expression depth.
+pub const MAX_WHERE_CONDITIONS: usize = 1_000;
+/// Keys of an ordering: each is one more lookup.
+pub const MAX_ORDER_KEYS: usize = 10;
+
+/// The deepest nesting and the number of conditions of a filter tree, walked without
+/// recursion: the tree may be as deep as its input allows.
+pub fn measure(input: &CountryWhere) -> (usize, usize) {
+    let (mut deepest, mut conditions) = (0, 0);
+    let mut stack = vec![(input, 1usize)];
+    while let Some((node, depth)) = stack.pop() {
+        deepest = deepest.max(depth);
+        conditions += 1 + node.iso3.as_ref().map_or(0, Vec::len);
+        let children = node.and.iter().chain(&node.or).flatten();
+        stack.extend(children.chain(node.not.as_deref()).map(|child| (child, depth + 1)));
+    }
+    (deepest, conditions)
+}
+
+/// Refuses a filter deeper than [`MAX_WHERE_DEPTH`] or with more than
+/// [`MAX_WHERE_CONDITIONS`] conditions, before anything is looked up or built from it.
+pub fn check_bounds(input: &CountryWhere, field: &str) -> Result<()> {
+    let (depth, conditions) = measure(input);
+    if depth > MAX_WHERE_DEPTH {
+        return Err(ApiError::bad_input(
+            field,
+            depth,
+            format!(
+                "{field} nests and/or/not {depth} levels deep; at most {MAX_WHERE_DEPTH} levels \
+                 are allowed"
+            ),
+        ));
+    }
+    if conditions > MAX_WHERE_CONDITIONS {
+        return Err(ApiError::bad_input(
+            field,
+            conditions,
+            format!(
+                "{field} holds {conditions} conditions (objects and iso3 codes together); at \
+                 most {MAX_WHERE_CONDITIONS} are allowed"
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Resolves a filter tree against this request's catalogue; errors name the offending path.
 pub struct FilterParser<'a> {
     rc: &'a RequestContext,
@@ -173,25 +223,33 @@ impl<'a> FilterParser<'a> {
         Self { rc, edition, regions: OnceCell::new() }
     }
 
+    /// The filter tree of `input`, refused whole when it is larger than the bounds allow
+    /// ([`check_bounds`]) before any part of it is resolved.
     pub async fn parse(&self, input: &CountryWhere, path: &str) -> Result<CountryFilter> {
+        check_bounds(input, path)?;
+        self.parse_tree(input, path).await
+    }
+
+    /// Recursive, but only over trees [`check_bounds`] let through.
+    async fn parse_tree(&self, input: &CountryWhere, path: &str) -> Result<CountryFilter> {
         let mut parts = Vec::new();
         if let Some(and) = &input.and {
             let mut all = Vec::new();
             for (i, part) in and.iter().enumerate() {
-                all.push(Box::pin(self.parse(part, &format!("{path}.and[{i}]"))).await?);
+                all.push(Box::pin(self.parse_tree(part, &format!("{path}.and[{i}]"))).await?);
             }
             parts.push(CountryFilter::All(all));
         }
         if let Some(or) = &input.or {
             let mut any = Vec::new();
             for (i, part) in or.iter().enumerate() {
-                any.push(Box::pin(self.parse(part, &format!("{path}.or[{i}]"))).await?);
+                any.push(Box::pin(self.parse_tree(part, &format!("{path}.or[{i}]"))).await?);
             }
             parts.push(CountryFilter::Any(any));
         }
         if let Some(not) = &input.not {
             parts.push(CountryFilter::Not(Box::new(
-                Box::pin(self.parse(not, &format!("{path}.not"))).await?,
+                Box::pin(self.parse_tree(not, &format!("{path}.not"))).await?,
             )));
         }
         if let Some(continent) = input.continent {
@@ -289,5 +347,85 @@ impl<'a> FilterParser<'a> {
             None => None,
         };
         Ok(Area { continent, region })
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// `where` trees as callers may send them, up to 48 levels deep.
+    fn tree() -> impl Strategy<Value = CountryWhere> {
+        let leaf = prop_oneof![
+            Just(CountryWhere { continent: Some(Continent::Asia), ..CountryWhere::default() }),
+            proptest::collection::vec("[A-Z]{3}", 0..40)
+                .prop_map(|codes| CountryWhere { iso3: Some(codes), ..CountryWhere::default() }),
+            "[a-z ]{0,12}".prop_map(|region| CountryWhere {
+                region: Some(region),
+                ..CountryWhere::default()
+            }),
+        ];
+        leaf.prop_recursive(48, 1_500, 40, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..40)
+                    .prop_map(|and| CountryWhere { and: Some(and), ..CountryWhere::default() }),
+                proptest::collection::vec(inner.clone(), 0..40)
+                    .prop_map(|or| CountryWhere { or: Some(or), ..CountryWhere::default() }),
+                inner.prop_map(|not| CountryWhere {
+                    not: Some(Box::new(not)),
+                    ..CountryWhere::default()
+                }),
+            ]
+        })
+    }
+
+    /// Depth and conditions counted the obvious, recursive way (the trees here are shallow
+    /// enough for it).
+    fn counted(input: &CountryWhere) -> (usize, usize) {
+        let children = input.and.iter().chain(&input.or).flatten().chain(input.not.as_deref());
+        let (mut depth, mut conditions) = (0, 1 + input.iso3.as_ref().map_or(0, Vec::len));
+        for child in children {
+            let (d, c) = counted(child);
+            depth = depth.max(d);
+            conditions += c;
+        }
+        (depth + 1, conditions)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        #[test]
+        fn bounds_are_measured_without_recursion_as_recursion_would(input in tree()) {
+            let (depth, conditions) = measure(&input);
+            prop_assert_eq!((depth, conditions), counted(&input));
+            let allowed = depth <= MAX_WHERE_DEPTH && conditions <= MAX_WHERE_CONDITIONS;
+            match check_bounds(&input, "where") {
+                Ok(()) => prop_assert!(allowed),
+                Err(ApiError::BadUserInput(bad)) => {
+                    prop_assert!(!allowed);
+                    prop_assert_eq!(bad.field.as_deref(), Some("where"));
+                    let shown = if depth > MAX_WHERE_DEPTH { depth } else { conditions };
+                    prop_assert_eq!(bad.value, Some(shown.to_string()));
+                }
+                Err(other) => prop_assert!(false, "{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn a_tree_deeper_than_any_stack_is_measured() {
+        let mut input = CountryWhere { continent: Some(Continent::Asia), ..Default::default() };
+        for _ in 0..200_000 {
+            input = CountryWhere { not: Some(Box::new(input)), ..Default::default() };
+        }
+        assert_eq!(measure(&input), (200_001, 200_001));
+        assert!(check_bounds(&input, "where").is_err());
+        // dropping it recursively would be the next overflow: take it apart level by level
+        let mut next = input.not.take();
+        while let Some(mut inner) = next {
+            next = inner.not.take();
+        }
     }
 }

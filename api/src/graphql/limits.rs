@@ -342,6 +342,8 @@ impl QueryLimits {
     pub fn measure(&self, request: &mut Request) -> Result<Cost, ApiError> {
         let operation_name = request.operation_name.clone();
         let variables = request.variables.clone();
+        // before parsing: the parser's recursion is not bounded
+        super::nesting::check(&request.query)?;
         let Ok(document) = request.parsed_query() else {
             return Ok(Cost::default());
         };

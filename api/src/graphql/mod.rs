@@ -11,6 +11,7 @@ mod indicator;
 pub mod limits;
 mod loaders;
 mod narrative;
+pub mod nesting;
 mod node;
 mod ranking;
 mod score;
@@ -75,6 +76,7 @@ pub fn schema_with(services: Services, exports: Exports) -> AppSchema {
 
 fn builder() -> SchemaBuilder<QueryRoot, MutationRoot, webhooks::Subscription> {
     Schema::build(QueryRoot::default(), MutationRoot::default(), webhooks::Subscription)
+        .extension(nesting::NestingFactory)
         .extension(after_write::AfterWriteFactory)
 }
 

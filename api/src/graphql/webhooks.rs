@@ -6,7 +6,7 @@ use super::{ids, request, Services};
 use crate::auth::{Actor, Principal, Role};
 use crate::error::{ApiError, Result};
 use crate::webhooks::{EditionEvent, WebhookEvent};
-use crate::{repo, workflow};
+use crate::{input, repo, workflow};
 use async_graphql::connection::CursorType;
 use async_graphql::futures_util::{self as futures_util, Stream};
 use async_graphql::{Context, Enum, InputObject, Object, Subscription, ID};
@@ -266,15 +266,14 @@ impl WebhookMutation {
         #[graphql(desc = "the endpoint's URL and the events it wants")] input: CreateWebhookInput,
     ) -> Result<CreatedWebhook> {
         let rc = request(ctx)?;
+        let actor = actor(ctx)?;
+        let max = crate::webhooks::address::MAX_URL_LENGTH;
+        super::admin::checked(ctx, rc, &actor, None, || input::text("input.url", &input.url, max))
+            .await?;
         let allow_private = services(ctx)?.webhook_allow_private;
-        let created = workflow::webhooks::create(
-            &rc.db,
-            &actor(ctx)?,
-            &input.url,
-            &input.events,
-            allow_private,
-        )
-        .await?;
+        let created =
+            workflow::webhooks::create(&rc.db, &actor, &input.url, &input.events, allow_private)
+                .await?;
         Ok(CreatedWebhook(created))
     }
 

@@ -344,7 +344,7 @@ fn introspects(request: &async_graphql::Request) -> bool {
                     .is_some_and(|f| selects(document, &f.node.selection_set.node, depth + 1)),
             })
     }
-    let Ok(document) = async_graphql::parser::parse_query(&request.query) else { return false };
+    let Some(document) = graphql::nesting::parse(&request.query) else { return false };
     let operations: Vec<_> = match &document.operations {
         DocumentOperations::Single(operation) => vec![operation],
         DocumentOperations::Multiple(operations) => operations.values().collect(),
@@ -356,7 +356,7 @@ fn introspects(request: &async_graphql::Request) -> bool {
 fn refuse_mutation(batch: &BatchRequest) -> Option<Refusal> {
     let BatchRequest::Single(request) = batch else { return None };
     // an unparsable query is reported by the executor, as for POST
-    let document = async_graphql::parser::parse_query(&request.query).ok()?;
+    let document = graphql::nesting::parse(&request.query)?;
     let is_mutation = match &document.operations {
         DocumentOperations::Single(operation) => operation.node.ty == OperationType::Mutation,
         DocumentOperations::Multiple(operations) => match &request.operation_name {
@@ -423,15 +423,15 @@ fn is_public(principal: &Principal) -> bool {
 /// Whether no operation of the batch is a mutation or subscription (a refused mutation still
 /// writes its audit entry, on the primary). Unparsable text reads nothing either way.
 fn reads_only(batch: &BatchRequest) -> bool {
-    batch.iter().all(|request| match async_graphql::parser::parse_query(&request.query) {
-        Ok(document) => {
+    batch.iter().all(|request| match graphql::nesting::parse(&request.query) {
+        Some(document) => {
             let is_query = |ty: OperationType| ty == OperationType::Query;
             match &document.operations {
                 DocumentOperations::Single(op) => is_query(op.node.ty),
                 DocumentOperations::Multiple(ops) => ops.values().all(|op| is_query(op.node.ty)),
             }
         }
-        Err(_) => true,
+        None => true,
     })
 }
 

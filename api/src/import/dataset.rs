@@ -1,8 +1,9 @@
 //! Reader of the official dataset workbook: one sheet per edition named `YEAR_dataset`, one
 //! row per country, a column per indicator (composites spelled "Criminality" in 2021 and
 //! "Criminality avg," in 2023). Every problem is collected, with its sheet, row and column.
-use super::{CountryRow, EditionData, Problem};
+use super::{workbook, CountryRow, EditionData, Problem};
 use crate::domain::Continent;
+use crate::input;
 use crate::methodology::{evaluate, round_half_up, Exact, HalfStep, Node};
 use calamine::{Data, Reader, Xlsx};
 use entity::indicator;
@@ -28,8 +29,14 @@ pub struct Reading {
     pub problems: Vec<Problem>,
 }
 
+/// Reads the workbook `bytes`; a workbook larger than an Index workbook can be
+/// ([`workbook`](super::workbook)) is refused before anything is unpacked.
 pub fn read(bytes: &[u8], catalog: &Catalog) -> Reading {
     let mut reading = Reading::default();
+    if let Err(reason) = workbook::check_archive(bytes) {
+        reading.problems.push(Problem::in_file(reason));
+        return reading;
+    }
     let mut workbook = match Xlsx::new(Cursor::new(bytes)) {
         Ok(workbook) => workbook,
         Err(err) => {
@@ -53,7 +60,7 @@ pub fn read(bytes: &[u8], catalog: &Catalog) -> Reading {
         ));
     }
     for (name, year) in sheets {
-        match workbook.worksheet_range(&name) {
+        match workbook::sheet(&mut workbook, &name) {
             Ok(range) => read_sheet(&name, year, &range, catalog, &mut reading),
             Err(err) => reading.problems.push(Problem {
                 sheet: Some(name.clone()),
@@ -173,6 +180,10 @@ fn read_sheet(
                 None,
                 "the region is empty".into(),
             ));
+        } else if let Err(refused) = input::text("Region", &region, input::MAX_NAME_CHARS) {
+            // stored as it is: what the database cannot hold is refused here
+            let value = input::shown(&region);
+            out.problems.push(problem(Some(row), Some("Region"), Some(value), refused.message()));
         }
 
         let mut scores = Vec::new();
@@ -329,5 +340,121 @@ fn cell_decimal(cell: &Data) -> Result<Decimal, String> {
         Data::Empty => Err("the score is missing".to_owned()),
         Data::String(_) => Err("the score is missing".to_owned()),
         _ => Err("not a number".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use entity::values::Pillar;
+    use proptest::prelude::*;
+    use std::io::{Read, Write};
+    use std::sync::OnceLock;
+
+    /// The reference indicators and countries, with ids as a database would give them.
+    fn catalog() -> &'static Catalog {
+        static CATALOG: OnceLock<Catalog> = OnceLock::new();
+        CATALOG.get_or_init(|| {
+            let slugs: Vec<String> = INDICATORS.iter().map(|d| slugify(d.name)).collect();
+            let id_of = |slug: &str| slugs.iter().position(|s| s == slug).map(|i| i as i32 + 1);
+            let indicators = INDICATORS
+                .iter()
+                .enumerate()
+                .map(|(i, def)| indicator::Model {
+                    id: i as i32 + 1,
+                    slug: slugs[i].clone(),
+                    name: def.name.to_owned(),
+                    description: None,
+                    pillar: Pillar::Criminality,
+                    parent_id: def.parent.and_then(id_of),
+                    position: i as i32,
+                    is_composite: def.is_composite,
+                })
+                .collect();
+            let aliases = reference::COUNTRIES
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (alias_key(c.name), i as i32 + 1))
+                .collect();
+            Catalog { indicators, aliases }
+        })
+    }
+
+    /// A workbook the reader takes without a problem: the 2023 header and two countries
+    /// scored 5 everywhere (every composite's mean is then 5 too), its parts stored
+    /// uncompressed so that a changed byte lands in the XML rather than in a deflate stream.
+    fn valid_workbook() -> &'static [u8] {
+        static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+        BYTES.get_or_init(|| {
+            let mut book = rust_xlsxwriter::Workbook::new();
+            let sheet = book.add_worksheet();
+            sheet.set_name("2023_dataset").unwrap();
+            let mut headers = vec!["Country".to_owned(), "Continent".into(), "Region".into()];
+            headers.extend(INDICATORS.iter().filter(|d| d.since <= 2023).map(|d| d.name.into()));
+            for (c, header) in headers.iter().enumerate() {
+                sheet.write_string(0, c as u16, header).unwrap();
+            }
+            for (r, country) in ["Kazakhstan", "Kyrgyzstan"].iter().enumerate() {
+                let r = r as u32 + 1;
+                sheet.write_string(r, 0, *country).unwrap();
+                sheet.write_string(r, 1, "Asia").unwrap();
+                sheet.write_string(r, 2, "Central Asia").unwrap();
+                for c in 3..headers.len() {
+                    sheet.write_number(r, c as u16, 5.0).unwrap();
+                }
+            }
+            let deflated = book.save_to_buffer().unwrap();
+            let mut source = zip::ZipArchive::new(Cursor::new(deflated)).unwrap();
+            let mut stored = zip::ZipWriter::new(Cursor::new(Vec::new()));
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored);
+            for i in 0..source.len() {
+                let mut part = source.by_index(i).unwrap();
+                let mut content = Vec::new();
+                part.read_to_end(&mut content).unwrap();
+                stored.start_file(part.name().unwrap().into_owned(), options).unwrap();
+                stored.write_all(&content).unwrap();
+            }
+            stored.finish().unwrap().into_inner()
+        })
+    }
+
+    #[test]
+    fn the_valid_workbook_reads_cleanly() {
+        let reading = read(valid_workbook(), catalog());
+        assert!(reading.problems.is_empty(), "{:?}", reading.problems);
+        assert_eq!(reading.countries, 2);
+        assert!(reading.composites_checked > 0);
+        assert_eq!(reading.composites_checked, reading.composites_reproduced);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(96))]
+
+        #[test]
+        fn arbitrary_bytes_are_refused_with_a_reason(
+            bytes in proptest::collection::vec(any::<u8>(), 0..2048),
+        ) {
+            let reading = read(&bytes, catalog());
+            prop_assert!(!reading.problems.is_empty());
+            prop_assert!(reading.problems.iter().all(|p| !p.reason.trim().is_empty()));
+            prop_assert!(reading.editions.is_empty());
+        }
+
+        /// Bytes changed anywhere in a valid workbook: read cleanly or refused with reasons,
+        /// never a panic, and never more countries than the workbook holds.
+        #[test]
+        fn a_changed_workbook_is_read_or_refused(
+            changes in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..12),
+        ) {
+            let mut bytes = valid_workbook().to_vec();
+            for (at, byte) in changes {
+                let i = at.index(bytes.len());
+                bytes[i] = byte;
+            }
+            let reading = read(&bytes, catalog());
+            prop_assert!(reading.problems.iter().all(|p| !p.reason.trim().is_empty()));
+            prop_assert!(reading.countries <= 2);
+        }
     }
 }

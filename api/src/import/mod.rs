@@ -4,6 +4,7 @@ pub mod dataset;
 pub mod narratives;
 mod report;
 pub mod sample;
+pub mod workbook;
 
 pub use report::{ImportReport, Problem};
 
@@ -59,7 +60,11 @@ async fn import_workbook(
         indicators: repo::catalog::indicators(db).await?,
         aliases: repo::catalog::alias_index(db).await?,
     };
-    let reading = dataset::read(bytes, &catalog);
+    // unpacking and checking a workbook is CPU work: on a blocking thread, not the server's
+    let owned = bytes.to_vec();
+    let reading = tokio::task::spawn_blocking(move || dataset::read(&owned, &catalog))
+        .await
+        .map_err(|err| DbErr::Custom(format!("the workbook reader failed: {err}")))?;
     let mut report = ImportReport {
         dry_run,
         editions: reading.editions.iter().map(|e| e.year).collect(),

@@ -126,3 +126,113 @@ pub fn condition(filter: &CountryFilter, edition_id: i32) -> Condition {
         }
     }
 }
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+    use sea_orm::{DbBackend, QueryTrait};
+
+    fn comparisons<T: std::fmt::Debug + Clone>(
+        value: impl Strategy<Value = T> + Clone,
+    ) -> impl Strategy<Value = Vec<(Cmp, T)>> {
+        let cmp = prop_oneof![
+            Just(Cmp::Eq),
+            Just(Cmp::Ne),
+            Just(Cmp::Gt),
+            Just(Cmp::Gte),
+            Just(Cmp::Lt),
+            Just(Cmp::Lte)
+        ];
+        proptest::collection::vec((cmp, value), 0..4)
+    }
+
+    fn decimal() -> impl Strategy<Value = Decimal> + Clone {
+        (-100_000i64..100_000, 0u32..6).prop_map(|(n, scale)| Decimal::new(n, scale))
+    }
+
+    /// Filter trees of every shape the parser can build, up to 8 levels and 200 nodes.
+    fn filter() -> impl Strategy<Value = CountryFilter> {
+        let continent = prop_oneof![
+            Just(Continent::Africa),
+            Just(Continent::Americas),
+            Just(Continent::Asia),
+            Just(Continent::Europe),
+            Just(Continent::Oceania)
+        ];
+        let score = (
+            1..60i32,
+            comparisons(decimal()),
+            comparisons(1..200i32),
+            comparisons(decimal()),
+            proptest::option::of(1..20i32),
+        )
+            .prop_map(|(indicator_id, value, rank, change, since_edition_id)| {
+                ScoreFilter { indicator_id, value, rank, change, since_edition_id }
+            });
+        let leaf = prop_oneof![
+            continent.prop_map(CountryFilter::Continent),
+            // quotes, backslashes and SQL in region names are values like any other
+            "[A-Za-z '\\\\;$-]{0,24}".prop_map(CountryFilter::Region),
+            proptest::collection::vec("[A-Z]{3}", 0..12).prop_map(CountryFilter::Iso3),
+            score.prop_map(CountryFilter::Score),
+        ];
+        leaf.prop_recursive(8, 200, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..8).prop_map(CountryFilter::All),
+                proptest::collection::vec(inner.clone(), 0..8).prop_map(CountryFilter::Any),
+                inner.prop_map(|f| CountryFilter::Not(Box::new(f))),
+            ]
+        })
+    }
+
+    /// The highest `$n` placeholder of a Postgres statement.
+    fn placeholders(sql: &str) -> usize {
+        sql.split('$')
+            .skip(1)
+            .filter_map(|rest| {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                digits.parse::<usize>().ok()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        /// Every filter becomes one statement whose every value is bound: the text holds no
+        /// value, and each placeholder has its value.
+        #[test]
+        fn every_filter_becomes_one_statement_with_every_value_bound(
+            filter in filter(),
+            edition in 1..50i32,
+        ) {
+            let statement = country::Entity::find()
+                .filter(condition(&filter, edition))
+                .build(DbBackend::Postgres);
+            let values = statement.values.map(|v| v.0.len()).unwrap_or_default();
+            prop_assert_eq!(placeholders(&statement.sql), values, "{}", statement.sql);
+            prop_assert!(!statement.sql.contains('\''), "a value in the text: {}", statement.sql);
+        }
+    }
+
+    #[test]
+    fn the_deepest_filter_allowed_translates() {
+        // 32 levels, as `graphql::filters` lets through
+        let mut filter = CountryFilter::Iso3(vec!["KAZ".into()]);
+        for _ in 0..31 {
+            filter = CountryFilter::Not(Box::new(filter));
+        }
+        let statement = country::Entity::find()
+            .filter(condition(&filter, 1))
+            .build(sea_orm::DbBackend::Postgres);
+        // negations of negations cancel: 31 of them are one
+        assert_eq!(statement.sql.matches("NOT").count(), 1, "{}", statement.sql);
+        assert!(
+            statement.sql.ends_with(r#"WHERE NOT "countries"."iso3" IN ($1)"#),
+            "{}",
+            statement.sql
+        );
+    }
+}

@@ -1,7 +1,12 @@
-//! The official dataset uploaded through GraphQL: the CLI's engine, audited.
+//! The official dataset and narrative texts uploaded through GraphQL: the CLI's engine,
+//! audited, under the workflow's rule for published editions. The dataset import writes
+//! published editions and is ADMIN's alone (its guard). A narrative import into a published
+//! edition needs ADMIN too: an EDITOR works on drafts, as with `upsertNarratives`, and is
+//! refused with `FORBIDDEN` (audited) until an ADMIN reopens the edition.
 use super::{record_refusal, Actor};
+use crate::auth::Role;
 use crate::error::{ApiError, Result};
-use crate::import::narratives::NarrativeReport;
+use crate::import::narratives::{ImportError, NarrativeReport, Published};
 use crate::import::{self, ImportReport};
 use crate::repo;
 use entity::values::AuditOutcome;
@@ -45,15 +50,25 @@ pub async fn narratives(
     dry_run: bool,
 ) -> Result<NarrativeReport> {
     let operation = if dry_run { "importNarratives (dry run)" } else { "importNarratives" };
-    let narratives =
-        match import::narratives::import_narratives(db, text, edition, country, dry_run).await {
-            Ok(report) => report,
-            Err(err) => {
-                let err = ApiError::from(err);
-                record_refusal(db, actor, operation, Some(edition), &err).await;
-                return Err(err);
-            }
-        };
+    let published =
+        if actor.role.includes(Role::Admin) { Published::Writable } else { Published::Locked };
+    let imported =
+        import::narratives::import_narratives_as(db, text, edition, country, dry_run, published)
+            .await;
+    let narratives = match imported {
+        Ok(report) => report,
+        Err(err) => {
+            let err = match err {
+                ImportError::Database(err) => ApiError::from(err),
+                ImportError::Locked { year } => ApiError::Forbidden(format!(
+                    "the {year} edition is published: only an ADMIN may import narratives into \
+                     it; an EDITOR works on drafts (an ADMIN can reopen it with reopenEdition)"
+                )),
+            };
+            record_refusal(db, actor, operation, Some(edition), &err).await;
+            return Err(err);
+        }
+    };
     let report = ImportReport::from(&narratives);
     let counts = serde_json::json!({
         "countries": report.countries,

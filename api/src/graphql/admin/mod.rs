@@ -10,7 +10,7 @@ use super::indicator::Indicator;
 use super::{request, RequestContext};
 use crate::auth::{Actor, Role};
 use crate::error::{ApiError, Result};
-use crate::{repo, workflow};
+use crate::{input, repo, workflow};
 use async_graphql::connection::CursorType;
 use async_graphql::{Context, Object, Upload};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -28,6 +28,23 @@ fn caller<'a>(ctx: &Context<'a>) -> Result<(&'a RequestContext, Actor)> {
     Ok((rc, actor))
 }
 
+/// Refuses an input whose text cannot be stored or is too long (`crate::input`) before any
+/// work starts; the refusal is audited like every other.
+pub(super) async fn checked(
+    ctx: &Context<'_>,
+    rc: &RequestContext,
+    actor: &Actor,
+    edition: Option<i32>,
+    check: impl FnOnce() -> Result<()>,
+) -> Result<()> {
+    let Err(err) = check() else { return Ok(()) };
+    workflow::record_refusal(&rc.db, actor, ctx.field().name(), edition, &err).await;
+    Err(err)
+}
+
+/// Narratives in one `upsertNarratives` batch: an edition has about 25 per country.
+pub const MAX_NARRATIVE_BATCH: usize = 10_000;
+
 /// The bytes of an uploaded file.
 fn read_upload(ctx: &Context<'_>, file: &Upload) -> Result<Vec<u8>> {
     let mut bytes = Vec::new();
@@ -35,6 +52,17 @@ fn read_upload(ctx: &Context<'_>, file: &Upload) -> Result<Vec<u8>> {
         ApiError::bad_input("file", "upload", format!("the upload cannot be read: {e}"))
     })?;
     Ok(bytes)
+}
+
+/// An uploaded narrative text the reader can take: within its size, without NUL.
+fn narrative_text(text: &str) -> Result<()> {
+    let max = crate::import::narratives::MAX_TEXT_BYTES;
+    if text.len() > max {
+        let message =
+            format!("the file is {} bytes long; an import reads at most {max}", text.len());
+        return Err(ApiError::bad_input("file", text.len(), message));
+    }
+    input::text("file", text, max)
 }
 
 #[derive(Default)]
@@ -52,6 +80,7 @@ impl AdminMutation {
         input: CreateEditionInput,
     ) -> Result<Edition> {
         let (rc, actor) = caller(ctx)?;
+        checked(ctx, rc, &actor, Some(input.year), || input.check("input")).await?;
         Ok(Edition(workflow::editions::create(&rc.db, &actor, &input.into()).await?))
     }
 
@@ -64,6 +93,7 @@ impl AdminMutation {
         input: CreateIndicatorInput,
     ) -> Result<Indicator> {
         let (rc, actor) = caller(ctx)?;
+        checked(ctx, rc, &actor, input.edition, || input.check("input")).await?;
         Ok(Indicator(workflow::editions::create_indicator(&rc.db, &actor, &input.into()).await?))
     }
 
@@ -80,6 +110,12 @@ impl AdminMutation {
         scores: Vec<ScoreInput>,
     ) -> Result<UpsertScoresPayload> {
         let (rc, actor) = caller(ctx)?;
+        checked(ctx, rc, &actor, Some(edition), || {
+            // the workflow refuses a batch too large; only its text is checked here
+            let mut each = scores.iter().take(workflow::scores::MAX_BATCH + 1).enumerate();
+            each.try_for_each(|(i, score)| score.check(&format!("scores[{i}]")))
+        })
+        .await?;
         let entries: Vec<_> = scores.into_iter().map(Into::into).collect();
         Ok(UpsertScoresPayload(workflow::scores::upsert(&rc.db, &actor, edition, &entries).await?))
     }
@@ -96,6 +132,18 @@ impl AdminMutation {
         >,
     ) -> Result<UpsertNarrativesPayload> {
         let (rc, actor) = caller(ctx)?;
+        checked(ctx, rc, &actor, Some(edition), || {
+            if narratives.len() > MAX_NARRATIVE_BATCH {
+                let message = format!(
+                    "narratives holds {} entries; a batch holds at most {MAX_NARRATIVE_BATCH}",
+                    narratives.len()
+                );
+                return Err(ApiError::bad_input("narratives", narratives.len(), message));
+            }
+            let mut each = narratives.iter().enumerate();
+            each.try_for_each(|(i, narrative)| narrative.check(&format!("narratives[{i}]")))
+        })
+        .await?;
         let entries: Vec<_> = narratives.into_iter().map(Into::into).collect();
         Ok(UpsertNarrativesPayload(
             workflow::narratives::upsert(&rc.db, &actor, edition, &entries).await?,
@@ -112,6 +160,7 @@ impl AdminMutation {
         #[graphql(desc = "the country by ISO3 code, and what to set")] input: CountryInput,
     ) -> Result<Country> {
         let (rc, actor) = caller(ctx)?;
+        checked(ctx, rc, &actor, input.edition, || input.check("input")).await?;
         Ok(Country(workflow::countries::upsert(&rc.db, &actor, &input.into()).await?))
     }
 
@@ -189,6 +238,11 @@ impl AdminMutation {
         let bytes = read_upload(ctx, &file)?;
         let text = String::from_utf8(bytes)
             .map_err(|_| ApiError::bad_input("file", "upload", "the upload is not UTF-8 text"))?;
+        checked(ctx, rc, &actor, Some(edition), || {
+            input::optional("country", country.as_deref(), input::MAX_CODE_CHARS)?;
+            narrative_text(&text)
+        })
+        .await?;
         let dry_run = dry_run.unwrap_or(false);
         let report = workflow::import::narratives(
             &rc.db,
@@ -211,6 +265,8 @@ impl AdminMutation {
         #[graphql(desc = "what the key may do")] role: Role,
     ) -> Result<CreatedApiKey> {
         let (rc, actor) = caller(ctx)?;
+        checked(ctx, rc, &actor, None, || input::text("name", &name, input::MAX_NAME_CHARS))
+            .await?;
         Ok(CreatedApiKey(workflow::keys::create(&rc.db, &actor, &name, role).await?))
     }
 
@@ -222,6 +278,8 @@ impl AdminMutation {
         #[graphql(desc = "the key's name")] name: String,
     ) -> Result<ApiKey> {
         let (rc, actor) = caller(ctx)?;
+        checked(ctx, rc, &actor, None, || input::text("name", &name, input::MAX_NAME_CHARS))
+            .await?;
         Ok(ApiKey(workflow::keys::revoke(&rc.db, &actor, &name).await?))
     }
 }

@@ -3,7 +3,9 @@ use super::super::edition::Edition;
 use super::super::ids;
 use crate::auth::Role;
 use crate::domain::Continent;
+use crate::error::Result;
 use crate::import;
+use crate::input::{self, MAX_CODE_CHARS, MAX_LIST_ENTRIES, MAX_NAME_CHARS};
 use crate::workflow;
 use async_graphql::{InputObject, Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
@@ -39,6 +41,14 @@ impl From<CreateEditionInput> for workflow::editions::NewEdition {
     }
 }
 
+impl CreateEditionInput {
+    pub fn check(&self, field: &str) -> Result<()> {
+        input::text(&format!("{field}.title"), &self.title, MAX_NAME_CHARS)?;
+        let indicators = self.indicators.as_deref().unwrap_or_default();
+        input::list(&format!("{field}.indicators"), indicators, MAX_LIST_ENTRIES, MAX_CODE_CHARS)
+    }
+}
+
 /// A new raw indicator, scored 1 to 10 like every other.
 #[derive(InputObject, Debug, Clone)]
 pub struct CreateIndicatorInput {
@@ -64,6 +74,15 @@ impl From<CreateIndicatorInput> for workflow::editions::NewIndicator {
     }
 }
 
+impl CreateIndicatorInput {
+    pub fn check(&self, field: &str) -> Result<()> {
+        input::text(&format!("{field}.name"), &self.name, MAX_NAME_CHARS)?;
+        input::text(&format!("{field}.parent"), &self.parent, MAX_CODE_CHARS)?;
+        let description = self.description.as_deref();
+        input::optional(&format!("{field}.description"), description, input::MAX_DESCRIPTION_CHARS)
+    }
+}
+
 /// One entered score of a raw indicator.
 #[derive(InputObject, Debug, Clone)]
 pub struct ScoreInput {
@@ -79,6 +98,13 @@ pub struct ScoreInput {
 impl From<ScoreInput> for workflow::scores::ScoreEntry {
     fn from(input: ScoreInput) -> Self {
         Self { country: input.country, indicator: input.indicator, value: input.value }
+    }
+}
+
+impl ScoreInput {
+    pub fn check(&self, field: &str) -> Result<()> {
+        input::text(&format!("{field}.country"), &self.country, MAX_CODE_CHARS)?;
+        input::text(&format!("{field}.indicator"), &self.indicator, MAX_CODE_CHARS)
     }
 }
 
@@ -104,6 +130,16 @@ impl From<NarrativeInput> for workflow::narratives::NarrativeEntry {
             body: input.body,
             indicators: input.indicators,
         }
+    }
+}
+
+impl NarrativeInput {
+    pub fn check(&self, field: &str) -> Result<()> {
+        input::text(&format!("{field}.country"), &self.country, MAX_CODE_CHARS)?;
+        input::optional(&format!("{field}.heading"), self.heading.as_deref(), MAX_NAME_CHARS)?;
+        input::text(&format!("{field}.body"), &self.body, input::MAX_BODY_CHARS)?;
+        let indicators = &self.indicators;
+        input::list(&format!("{field}.indicators"), indicators, MAX_LIST_ENTRIES, MAX_CODE_CHARS)
     }
 }
 
@@ -137,6 +173,16 @@ impl From<CountryInput> for workflow::countries::CountryChange {
             continent: input.continent,
             region: input.region,
         }
+    }
+}
+
+impl CountryInput {
+    pub fn check(&self, field: &str) -> Result<()> {
+        input::text(&format!("{field}.iso3"), &self.iso3, MAX_CODE_CHARS)?;
+        input::optional(&format!("{field}.name"), self.name.as_deref(), MAX_NAME_CHARS)?;
+        let aliases = &self.aliases;
+        input::list(&format!("{field}.aliases"), aliases, MAX_LIST_ENTRIES, MAX_NAME_CHARS)?;
+        input::optional(&format!("{field}.region"), self.region.as_deref(), MAX_NAME_CHARS)
     }
 }
 

@@ -113,43 +113,66 @@ pub fn link(paragraphs: &[String], topics: &[Topic]) -> Vec<Links> {
 }
 
 /// What an assignment of homes is worth: the evidence at the homes, less the cost of
-/// paragraphs no topic chose and of steps back.
+/// paragraphs no topic chose and of steps back. [`improve`] keeps it up to date move by move;
+/// this whole sum checks it in the tests.
+#[cfg(test)]
 fn worth(homes: &[usize], evidence: &[Vec<i64>], n: usize) -> i64 {
     let found: i64 = homes.iter().enumerate().map(|(t, &p)| evidence[p][t]).sum();
     let mut covered = vec![false; n];
     homes.iter().for_each(|&p| covered[p] = true);
     let uncovered = covered.iter().filter(|c| !**c).count() as i64;
-    let back: i64 =
-        homes.windows(2).filter(|w| w[1] < w[0]).map(|w| BACK + (w[0] - w[1] - 1) as i64).sum();
+    let back: i64 = homes.windows(2).map(|w| back_step(w[0], w[1])).sum();
     found - SKIP * uncovered - back
 }
 
+/// The cost of going from the home `from` of one topic to the home `to` of the next.
+fn back_step(from: usize, to: usize) -> i64 {
+    if to < from {
+        BACK + (from - to - 1) as i64
+    } else {
+        0
+    }
+}
+
+/// Moves an assignment makes at most: each gains something, and a real page needs a few;
+/// the bound keeps a crafted one from running long.
+const MAX_MOVES: usize = 1_000;
+
 /// Moves single topics while that makes the assignment worth more. The dynamic program
 /// charges a skipped paragraph even when a step back covers it later; this settles that.
+/// Each candidate move is valued by what it changes (its topic's evidence, the two steps
+/// around it, the paragraphs it leaves or covers), so a round costs topics × paragraphs.
 fn improve(mut homes: Vec<usize>, evidence: &[Vec<i64>], n: usize) -> Vec<usize> {
-    let mut current = worth(&homes, evidence, n);
-    // every accepted move gains at least 1, and the worth is bounded: this ends
-    loop {
+    let m = homes.len();
+    let mut topics_at = vec![0usize; n];
+    homes.iter().for_each(|&p| topics_at[p] += 1);
+    let steps = |homes: &[usize], t: usize, at: usize| -> i64 {
+        let before = if t > 0 { back_step(homes[t - 1], at) } else { 0 };
+        let after = if t + 1 < m { back_step(at, homes[t + 1]) } else { 0 };
+        before + after
+    };
+    for _ in 0..MAX_MOVES {
+        // the first of the largest gains, as a search in topic then paragraph order finds it
         let mut best: Option<(usize, usize, i64)> = None;
-        for t in 0..homes.len() {
+        for t in 0..m {
             let home = homes[t];
+            let (left, steps_from) = (evidence[home][t], steps(&homes, t, home));
+            let uncovers = if topics_at[home] == 1 { SKIP } else { 0 };
             for p in (0..n).filter(|&p| p != home) {
-                homes[t] = p;
-                let value = worth(&homes, evidence, n);
-                if value > current && best.is_none_or(|b| value > b.2) {
-                    best = Some((t, p, value));
+                let covers = if topics_at[p] == 0 { SKIP } else { 0 };
+                let gain =
+                    evidence[p][t] - left + covers - uncovers - (steps(&homes, t, p) - steps_from);
+                if gain > 0 && best.is_none_or(|b| gain > b.2) {
+                    best = Some((t, p, gain));
                 }
             }
-            homes[t] = home;
         }
-        match best {
-            Some((t, p, value)) => {
-                homes[t] = p;
-                current = value;
-            }
-            None => return homes,
-        }
+        let Some((t, p, _)) = best else { break };
+        topics_at[homes[t]] -= 1;
+        topics_at[p] += 1;
+        homes[t] = p;
     }
+    homes
 }
 
 /// The home paragraph of each topic that maximises evidence minus the costs of skipping
@@ -202,6 +225,51 @@ mod tests {
 
     fn topics(names: &[&str]) -> Vec<Topic> {
         names.iter().map(|n| Topic::new(n, None)).collect()
+    }
+
+    /// `improve` as first written: every candidate valued by the whole sum.
+    fn improve_by_whole_sums(mut homes: Vec<usize>, evidence: &[Vec<i64>], n: usize) -> Vec<usize> {
+        let mut current = worth(&homes, evidence, n);
+        loop {
+            let mut best: Option<(usize, usize, i64)> = None;
+            for t in 0..homes.len() {
+                let home = homes[t];
+                for p in (0..n).filter(|&p| p != home) {
+                    homes[t] = p;
+                    let value = worth(&homes, evidence, n);
+                    if value > current && best.is_none_or(|b| value > b.2) {
+                        best = Some((t, p, value));
+                    }
+                }
+                homes[t] = home;
+            }
+            match best {
+                Some((t, p, value)) => {
+                    homes[t] = p;
+                    current = value;
+                }
+                None => return homes,
+            }
+        }
+    }
+
+    #[test]
+    fn moves_valued_by_their_changes_choose_as_the_whole_sums_did() {
+        // a small linear congruential generator: the same matrices on every run
+        let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut next = |below: u64| {
+            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            (state >> 33) % below
+        };
+        for _ in 0..300 {
+            let (n, m) = (1 + next(9) as usize, 1 + next(9) as usize);
+            let evidence: Vec<Vec<i64>> =
+                (0..n).map(|_| (0..m).map(|_| next(12) as i64).collect()).collect();
+            let start: Vec<usize> = (0..m).map(|_| next(n as u64) as usize).collect();
+            let ours = improve(start.clone(), &evidence, n);
+            assert_eq!(ours, improve_by_whole_sums(start.clone(), &evidence, n), "{evidence:?}");
+            assert!(worth(&ours, &evidence, n) >= worth(&start, &evidence, n));
+        }
     }
 
     fn linked(paragraphs: &[&str], names: &[&str]) -> Vec<Vec<usize>> {

@@ -155,11 +155,18 @@ fn problem(
     }
 }
 
+/// The largest text an import reads: the narratives of a whole edition (193 country pages)
+/// are about 2 MB.
+pub const MAX_TEXT_BYTES: usize = 4 * 1024 * 1024;
+/// Paragraphs of one country's page: a page has one per indicator (about 36), and linking
+/// them to the indicators costs their number squared.
+pub const MAX_PAGE_PARAGRAPHS: usize = 200;
+
 /// Reads a narrative text: recognises its format, splits it by country, cleans it and links
 /// every narrative to the indicators it covers. `country` (ISO3) names the country of a
-/// single-country text instead of telling it from the text.
+/// single-country text instead of telling it from the text. Linear in the text's length; a
+/// text over [`MAX_TEXT_BYTES`] or holding a NUL character is refused before it is read.
 pub fn read(source: &str, catalog: &Catalog, country: Option<&str>) -> Reading {
-    let lines = text::lines(source);
     let mut reading = Reading {
         format: None,
         countries: Vec::new(),
@@ -167,6 +174,21 @@ pub fn read(source: &str, catalog: &Catalog, country: Option<&str>) -> Reading {
         notes: Vec::new(),
         problems: Vec::new(),
     };
+    if source.len() > MAX_TEXT_BYTES {
+        let reason = format!(
+            "the text is {} bytes long; an import reads at most {MAX_TEXT_BYTES}",
+            source.len()
+        );
+        reading.problems.push(problem(None, None, None, reason));
+        return reading;
+    }
+    if let Some(at) = source.find('\0') {
+        let line = source[..at].matches('\n').count() + 1;
+        let reason = "the text contains a NUL character (U+0000), which cannot be stored";
+        reading.problems.push(problem(Some(line), None, None, reason));
+        return reading;
+    }
+    let lines = text::lines(source);
     let given = country.map(|c| c.trim().to_ascii_uppercase());
     if let Some(code) = &given {
         if !catalog.countries.is_known(code) {
@@ -229,7 +251,21 @@ fn read_pages(
             }
         }
         let bodies: Vec<String> = block.paragraphs.iter().map(|p| p.text.clone()).collect();
-        let links = link::link(&bodies, &topics);
+        let links = if bodies.len() > MAX_PAGE_PARAGRAPHS {
+            reading.problems.push(problem(
+                Some(block.first_line),
+                None,
+                None,
+                format!(
+                    "the country page starting here holds {} paragraphs; a page holds at most \
+                     {MAX_PAGE_PARAGRAPHS} (is a line break missing between two countries?)",
+                    bodies.len()
+                ),
+            ));
+            vec![link::Links::default(); bodies.len()]
+        } else {
+            link::link(&bodies, &topics)
+        };
         let narratives = block
             .paragraphs
             .iter()
@@ -378,11 +414,38 @@ fn attribute(
     }
 }
 
+/// Whether an import may replace the narratives of a published edition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Published {
+    /// The operator's CLI and ADMIN keys: a published edition's narratives can be corrected
+    /// (the API audits it).
+    Writable,
+    /// EDITOR keys: published editions are locked, as for `upsertNarratives`.
+    Locked,
+}
+
+/// Why an import was refused whole, or failed.
+#[derive(Debug)]
+pub enum ImportError {
+    Database(DbErr),
+    /// The edition is published and [`Published::Locked`] applies.
+    Locked {
+        year: i32,
+    },
+}
+
+impl From<DbErr> for ImportError {
+    fn from(err: DbErr) -> Self {
+        Self::Database(err)
+    }
+}
+
 /// Imports narrative text (country page or PDF summary text) into an edition: reads and
 /// checks everything (the printed figures against the database's), then replaces the
 /// narratives of each country found and stores the printed definitions of indicators
 /// without a description, in one transaction. With any problem, or in a dry run, nothing
-/// is written. `country` (ISO3) names the country of a single-country text.
+/// is written. `country` (ISO3) names the country of a single-country text. As the operator
+/// (the CLI): published editions are writable.
 #[tracing::instrument(skip(db, text), fields(bytes = text.len()))]
 pub async fn import_narratives(
     db: &DatabaseConnection,
@@ -391,7 +454,27 @@ pub async fn import_narratives(
     country: Option<&str>,
     dry_run: bool,
 ) -> Result<NarrativeReport, DbErr> {
-    let work = import_texts(db, text, edition_year, country, dry_run);
+    let work = import_texts(db, text, edition_year, country, dry_run, Published::Writable);
+    match crate::telemetry::timed("import_narratives", work).await {
+        Ok(report) => Ok(report),
+        Err(ImportError::Database(err)) => Err(err),
+        Err(ImportError::Locked { year }) => {
+            Err(DbErr::Custom(format!("the {year} edition is published and locked")))
+        }
+    }
+}
+
+/// [`import_narratives`] for a caller to whom published editions may be `published`.
+#[tracing::instrument(skip(db, text), fields(bytes = text.len()))]
+pub async fn import_narratives_as(
+    db: &DatabaseConnection,
+    text: &str,
+    edition_year: i32,
+    country: Option<&str>,
+    dry_run: bool,
+    published: Published,
+) -> Result<NarrativeReport, ImportError> {
+    let work = import_texts(db, text, edition_year, country, dry_run, published);
     crate::telemetry::timed("import_narratives", work).await
 }
 
@@ -401,8 +484,8 @@ async fn import_texts(
     edition_year: i32,
     country: Option<&str>,
     dry_run: bool,
-) -> Result<NarrativeReport, DbErr> {
-    let txn = db.begin().await?;
+    published: Published,
+) -> Result<NarrativeReport, ImportError> {
     let mut report = NarrativeReport {
         dry_run,
         edition: edition_year,
@@ -415,9 +498,9 @@ async fn import_texts(
         problems: Vec::new(),
         written: false,
     };
-    let Some(edition) = repo::catalog::edition_by_year(&txn, edition_year, Visibility::All).await?
+    let Some(edition) = repo::catalog::edition_by_year(db, edition_year, Visibility::All).await?
     else {
-        let known: Vec<String> = repo::catalog::editions(&txn, Visibility::All)
+        let known: Vec<String> = repo::catalog::editions(db, Visibility::All)
             .await?
             .iter()
             .map(|e| e.year.to_string())
@@ -431,24 +514,54 @@ async fn import_texts(
         ));
         return Ok(report);
     };
-    let models = repo::catalog::indicators(&txn).await?;
-    let assessed: HashSet<i32> = repo::catalog::edition_sets(&txn, &[edition.id])
-        .await?
-        .into_iter()
-        .map(|(_, i)| i)
-        .collect();
-    let countries = repo::catalog::countries(&txn, None).await?;
-    let spellings = repo::narratives::country_spellings(&txn).await?;
+    if edition.is_published() && published == Published::Locked {
+        return Err(ImportError::Locked { year: edition_year });
+    }
+    let models = repo::catalog::indicators(db).await?;
+    let assessed: HashSet<i32> =
+        repo::catalog::edition_sets(db, &[edition.id]).await?.into_iter().map(|(_, i)| i).collect();
+    let countries = repo::catalog::countries(db, None).await?;
+    let spellings = repo::narratives::country_spellings(db).await?;
     let names = CountryNames::new(
         &countries.iter().map(|c| (c.iso3.clone(), c.name.clone())).collect::<Vec<_>>(),
         &spellings,
     );
     let catalog = Catalog::from_models(edition_year, &models, &assessed, names);
-    let reading = read(text, &catalog, country);
+    // Reading is CPU work on the caller's text: on a blocking thread, before any
+    // transaction opens, so that it neither stalls the server nor holds locks.
+    let (owned, given) = (text.to_owned(), country.map(str::to_owned));
+    let (reading, catalog) = tokio::task::spawn_blocking(move || {
+        let reading = read(&owned, &catalog, given.as_deref());
+        (reading, catalog)
+    })
+    .await
+    .map_err(|err| DbErr::Custom(format!("the narrative reader failed: {err}")))?;
     report.format = reading.format;
     report.dropped = reading.dropped;
     report.notes = reading.notes;
     report.problems = reading.problems;
+
+    let txn = db.begin().await?;
+    if !dry_run {
+        // writes wait for one another, and the edition's state is read under the lock
+        repo::editions::lock_for_writing(&txn).await?;
+    }
+    let current = repo::catalog::edition_by_year(&txn, edition_year, Visibility::All).await?;
+    let Some(edition) = current.filter(|e| e.id == edition.id) else {
+        txn.rollback().await?;
+        let reason = format!("the edition {edition_year} was deleted during the import");
+        report.problems.push(problem(
+            None,
+            Some("edition"),
+            Some(&edition_year.to_string()),
+            reason,
+        ));
+        return Ok(report);
+    };
+    if edition.is_published() && published == Published::Locked {
+        txn.rollback().await?;
+        return Err(ImportError::Locked { year: edition_year });
+    }
 
     let id_of_country: HashMap<&str, i32> =
         countries.iter().map(|c| (c.iso3.as_str(), c.id)).collect();
@@ -714,5 +827,100 @@ give us your feedback
         );
         let vague = read("DRUGS\nHeroin crosses the region on old roads.\n", &catalog, None);
         assert!(vague.problems[0].reason.contains("names no country"), "{:?}", vague.problems);
+    }
+}
+
+#[cfg(test)]
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces of both formats and of what goes wrong in them, in any order.
+    fn piece() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just("Human trafficking\n".to_owned()),
+            Just("Heroin trade\n".to_owned()),
+            Just("Criminal markets\n".to_owned()),
+            Just("4.330.18\n".to_owned()),
+            Just("3.50 n/a\n".to_owned()),
+            Just("10.00-1.00\n".to_owned()),
+            Just("A definition of what is measured.\n".to_owned()),
+            Just("DRUGS\n".to_owned()),
+            Just("PEOPLE\n".to_owned()),
+            Just("LEADERSHIP AND GOVERNANCE\n".to_owned()),
+            Just("Mongolia sees heroin cross it, and Mongolian police seize some.\n".to_owned()),
+            Just("Kazakhstan is named; Kazakh courts act in Kazakhstan.\n".to_owned()),
+            Just("the organiza-\ntion of it\n".to_owned()),
+            Just("PAGE 6 OF 6\n".to_owned()),
+            Just("See example.org\n".to_owned()),
+            Just("\n".to_owned()),
+            Just("\r\n".to_owned()),
+            Just("\u{feff}".to_owned()),
+            Just("\u{ad}\n".to_owned()),
+            Just("\u{0}".to_owned()),
+            "[ -~]{0,60}\n",
+            any::<String>(),
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(256))]
+
+        /// Any text is read, or refused with reasons that point into it; what is read can be
+        /// stored (no empty body, no NUL) and is tied to a known indicator.
+        #[test]
+        fn any_text_is_read_or_refused_with_reasons(
+            pieces in proptest::collection::vec(piece(), 0..80),
+            country in proptest::option::of(prop_oneof![Just("KAZ"), Just("mng"), Just("XYZ")]),
+        ) {
+            let text = pieces.concat();
+            let catalog = Catalog::reference(2023);
+            let reading = read(&text, &catalog, country);
+            let lines = text.split('\n').count();
+            for problem in &reading.problems {
+                prop_assert!(!problem.reason.trim().is_empty());
+                if let Some(row) = problem.row {
+                    prop_assert!((1..=lines as u32).contains(&row), "{problem:?} of {lines} lines");
+                }
+            }
+            for country in &reading.countries {
+                for narrative in &country.narratives {
+                    prop_assert!(!narrative.body.trim().is_empty());
+                    prop_assert!(!narrative.body.contains('\0'));
+                    for slug in &narrative.indicators {
+                        prop_assert!(catalog.indicator(slug).is_some(), "{slug}");
+                    }
+                }
+            }
+        }
+    }
+
+    /// Found by the property above: a line of only a soft hyphen made an empty narrative.
+    #[test]
+    fn a_line_of_soft_hyphens_makes_no_narrative() {
+        let text =
+            "DRUGS\n\u{ad}\nDRUGS\nOpium crosses Kazakhstan; Kazakhstan and Kazakh police act.\n";
+        let reading = read(text, &Catalog::reference(2023), Some("KAZ"));
+        let bodies: Vec<&str> =
+            reading.countries.iter().flat_map(|c| &c.narratives).map(|n| n.body.as_str()).collect();
+        assert_eq!(bodies, ["Opium crosses Kazakhstan; Kazakhstan and Kazakh police act."]);
+    }
+
+    /// A page of one country with 10,000 paragraphs (about 1 MB): linking was quadratic in
+    /// them (minutes); it is refused, and the reading ends in moments.
+    #[test]
+    fn an_endless_page_is_refused_quickly() {
+        let mut text = String::from("Heroin trade\n4.50 n/a\nA definition.\n");
+        for i in 0..10_000 {
+            text.push_str(&format!("Paragraph {i} says that heroin crosses Mongolia again.\n"));
+        }
+        assert!(text.len() > 500_000);
+        let started = std::time::Instant::now();
+        let reading = read(&text, &Catalog::reference(2023), None);
+        let elapsed = started.elapsed();
+        let refused = reading.problems.iter().any(|p| p.reason.contains("10000 paragraphs"));
+        assert!(refused, "{:?}", reading.problems);
+        // generous for a debug build on a shared machine; it was minutes
+        assert!(elapsed < std::time::Duration::from_secs(30), "{elapsed:?}");
     }
 }

@@ -119,21 +119,33 @@ struct FigureAt<'c, 'l> {
     value: ScoreLine,
 }
 
+/// For each line, the index of the first line from there on that is not blank
+/// (`lines.len()` when none is): found once, so that no line is looked past twice.
+fn next_text(lines: &[Line<'_>]) -> Vec<usize> {
+    let mut next = vec![lines.len(); lines.len() + 1];
+    for at in (0..lines.len()).rev() {
+        next[at] = if lines[at].text().is_empty() { next[at + 1] } else { at };
+    }
+    next
+}
+
 /// Where a figure starts: a line naming an indicator, then (after any blank lines) a score line.
 fn figure_at<'c, 'l>(
     lines: &[Line<'l>],
+    next: &[usize],
     at: usize,
     catalog: &'c Catalog,
 ) -> Option<FigureAt<'c, 'l>> {
-    let score_at = (at + 1..lines.len()).find(|&k| !lines[k].text().is_empty())?;
-    let value = score_line(lines[score_at].text())?;
+    let score_at = next[at + 1];
+    let value = score_line(lines.get(score_at)?.text())?;
     let (indicator, glued) = named_indicator(lines[at].raw.trim(), catalog)?;
     Some(FigureAt { indicator, glued, score_at, value })
 }
 
 /// Whether the text holds at least one printed figure: the mark of the page format.
 pub fn recognise(lines: &[Line<'_>], catalog: &Catalog) -> bool {
-    (0..lines.len()).any(|at| figure_at(lines, at, catalog).is_some())
+    let next = next_text(lines);
+    (0..lines.len()).any(|at| figure_at(lines, &next, at, catalog).is_some())
 }
 
 /// Splits the page text into country blocks; a new block starts where figures follow
@@ -142,18 +154,22 @@ pub fn recognise(lines: &[Line<'_>], catalog: &Catalog) -> bool {
 pub fn read(lines: &[Line<'_>], catalog: &Catalog, dropped: &mut Vec<Dropped>) -> Vec<PageBlock> {
     let mut blocks: Vec<PageBlock> = Vec::new();
     let mut texts: Vec<Vec<Line<'_>>> = Vec::new();
+    // whether the last text holds prose (a line that is not furniture), kept as lines come
+    let mut prose = false;
+    let next = next_text(lines);
     let mut at = 0;
     while at < lines.len() {
         let line = lines[at];
-        if let Some(FigureAt { indicator, glued, score_at, value }) = figure_at(lines, at, catalog)
+        if let Some(FigureAt { indicator, glued, score_at, value }) =
+            figure_at(lines, &next, at, catalog)
         {
             // figures after prose start the next country's page; blank lines and furniture
             // between figures do not
-            let continuing =
-                texts.last().is_some_and(|t| !t.iter().any(|l| furniture(l.text()).is_none()));
+            let continuing = !texts.is_empty() && !prose;
             if !continuing {
                 blocks.push(PageBlock { first_line: line.number, ..PageBlock::default() });
                 texts.push(Vec::new());
+                prose = false;
             }
             if !glued.trim().is_empty() {
                 dropped.push(Dropped::new(
@@ -175,11 +191,10 @@ pub fn read(lines: &[Line<'_>], catalog: &Catalog, dropped: &mut Vec<Dropped>) -
             // the definition: the next line of text, unless it starts another figure or reads
             // as narrative (a page copied without definitions goes on with prose): long, or
             // naming a country, which the site's generic definitions never do
-            let next = (at..lines.len()).find(|&k| !lines[k].text().is_empty());
-            let definition = next.filter(|&k| {
+            let definition = Some(next[at]).filter(|&k| k < lines.len()).filter(|&k| {
                 let text = lines[k].text();
                 text.chars().count() <= MAX_DEFINITION_CHARS
-                    && figure_at(lines, k, catalog).is_none()
+                    && figure_at(lines, &next, k, catalog).is_none()
                     && catalog.countries.mentions(text).0.is_empty()
             });
             if let Some(k) = definition {
@@ -193,7 +208,10 @@ pub fn read(lines: &[Line<'_>], catalog: &Catalog, dropped: &mut Vec<Dropped>) -
             continue;
         }
         match texts.last_mut() {
-            Some(text) => text.push(line),
+            Some(text) => {
+                prose = prose || furniture(line.text()).is_none();
+                text.push(line)
+            }
             None if !line.text().is_empty() => {
                 dropped.push(Dropped::new(line.number, line.text(), "before the first page"))
             }

@@ -100,6 +100,10 @@ fn close(
     let raw: Vec<&str> = paragraph.iter().map(|l| l.raw).collect();
     let text = text::join_lines(&raw, words);
     paragraph.clear();
+    // lines of nothing but soft hyphens join to nothing: no paragraph to keep
+    if text.is_empty() {
+        return;
+    }
     if let Some(reason) = text::furniture(&text) {
         dropped.push(Dropped::new(first.number, &text, reason));
         return;

@@ -216,9 +216,15 @@ fn line_end_separator(content: &str, spaced: bool) -> &'static str {
     }
 }
 
+/// Longer runs of letters are no word a hyphen could mend; looking no further back keeps
+/// joining lines linear however the text is made.
+const LONGEST_WORD: usize = 64;
+
 /// The last word of `text` before its final hyphen: "anti-money-" gives "money".
 fn last_word(text: &str) -> &str {
     let body = text.strip_suffix(['-', '\u{2010}']).unwrap_or(text);
+    let tail = body.char_indices().rev().nth(LONGEST_WORD).map_or(0, |(i, _)| i);
+    let body = &body[tail..];
     let start = body
         .rfind(|c: char| !c.is_alphabetic())
         .map_or(0, |i| i + body[i..].chars().next().map_or(1, char::len_utf8));
