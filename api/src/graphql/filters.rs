@@ -394,7 +394,12 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        // a fixed seed: the same cases on every run, so a red CI is a change in the code, not a
+        // new draw (try other cases by changing the seed)
+        #![proptest_config(ProptestConfig {
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x0C1D_2023),
+            ..ProptestConfig::with_cases(256)
+        })]
 
         #[test]
         fn bounds_are_measured_without_recursion_as_recursion_would(input in tree()) {

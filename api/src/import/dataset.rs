@@ -429,7 +429,12 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(96))]
+        // a fixed seed: the same cases on every run, so a red CI is a change in the code, not a
+        // new draw (try other cases by changing the seed)
+        #![proptest_config(ProptestConfig {
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x0C1D_2023),
+            ..ProptestConfig::with_cases(96)
+        })]
 
         #[test]
         fn arbitrary_bytes_are_refused_with_a_reason(

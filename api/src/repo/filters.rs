@@ -199,7 +199,12 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(200))]
+        // a fixed seed: the same cases on every run, so a red CI is a change in the code, not a
+        // new draw (try other cases by changing the seed)
+        #![proptest_config(ProptestConfig {
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x0C1D_2023),
+            ..ProptestConfig::with_cases(200)
+        })]
 
         /// Every filter becomes one statement whose every value is bound: the text holds no
         /// value, and each placeholder has its value.

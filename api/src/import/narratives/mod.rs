@@ -864,7 +864,12 @@ mod properties {
     }
 
     proptest! {
-        #![proptest_config(ProptestConfig::with_cases(256))]
+        // a fixed seed: the same cases on every run, so a red CI is a change in the code, not a
+        // new draw (try other cases by changing the seed)
+        #![proptest_config(ProptestConfig {
+            rng_seed: proptest::test_runner::RngSeed::Fixed(0x0C1D_2023),
+            ..ProptestConfig::with_cases(256)
+        })]
 
         /// Any text is read, or refused with reasons that point into it; what is read can be
         /// stored (no empty body, no NUL) and is tied to a known indicator.
