@@ -138,11 +138,14 @@ impl RequestContext {
         let indicators = self.indicators().await?;
         indicators.iter().find(|i| i.slug == slug).ok_or_else(|| {
             let suggestions = closest(slug, indicators.iter().map(|i| i.slug.as_str()));
-            ApiError::bad_input(
-                field,
-                slug,
-                format!("unknown indicator {slug:?}; did you mean {}?", suggestions.join(" or ")),
-            )
+            let hint = if suggestions.is_empty() {
+                String::new()
+            } else {
+                format!("; did you mean {}?", suggestions.join(" or "))
+            };
+            // a huge slug is not echoed whole
+            let shown = shorten(slug, SUGGESTIBLE_BYTES);
+            ApiError::bad_input(field, &shown, format!("unknown indicator {shown:?}{hint}"))
         })
     }
 
