@@ -4,8 +4,11 @@
 //! `ocindex_changes` (a trigger in the database, so writes by any process count), and each
 //! server empties its cache when it hears it. While the server is not listening, the cache is
 //! bypassed rather than trusted.
-use sea_orm::sqlx::postgres::PgListener;
-use std::collections::HashMap;
+//!
+//! The cache is weighed in bytes (`OCINDEX_CACHE_MAX_BYTES`): an answer counts with its key,
+//! its tag and every compressed form it holds, so that its memory stays within the budget
+//! whatever the answers' sizes; the least useful answers leave first (moka's TinyLFU, which
+//! also keeps a flood of one-off queries from pushing out the popular ones).
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
@@ -13,43 +16,85 @@ use std::time::Duration;
 /// The channel the database's triggers notify on every change to the data.
 pub const CHANNEL: &str = "ocindex_changes";
 
-/// Entries kept at most; when full, the cache starts over (public queries are few and alike).
-pub const MAX_ENTRIES: usize = 10_000;
+/// What an entry costs besides its key and value: the cache's own bookkeeping (an estimate).
+const ENTRY_OVERHEAD: usize = 160;
+
+/// The bytes a kept value holds in memory, counted in the cache's budget.
+pub trait Weigh {
+    fn weight(&self) -> usize;
+}
+
+impl Weigh for Arc<crate::http::PublicAnswer> {
+    fn weight(&self) -> usize {
+        crate::http::PublicAnswer::weight(self)
+    }
+}
+
+impl Weigh for axum::body::Bytes {
+    fn weight(&self) -> usize {
+        self.len()
+    }
+}
 
 /// Answers by request; `V` is what is kept of an answer: for the server, its bytes with their
 /// tag and compressed forms.
 pub struct ResponseCache<V = Arc<crate::http::PublicAnswer>> {
-    entries: RwLock<HashMap<Box<[u8]>, V>>,
+    entries: moka::sync::Cache<Box<[u8]>, V>,
     /// Bumped on every change; a response computed under an older generation is not kept.
     generation: AtomicU64,
     listening: AtomicBool,
+    /// Held shared by an insert (between its generation check and the insert) and exclusively
+    /// by an invalidation, so that no answer of an older generation lands after one.
+    changes: RwLock<()>,
 }
 
-impl<V> Default for ResponseCache<V> {
+impl<V: Weigh + Clone + Send + Sync + 'static> Default for ResponseCache<V> {
     fn default() -> Self {
-        Self {
-            entries: RwLock::default(),
-            generation: AtomicU64::default(),
-            listening: AtomicBool::default(),
-        }
+        Self::new(crate::config::DEFAULT_CACHE_MAX_BYTES)
     }
 }
 
-impl<V: Clone + Send + Sync + 'static> ResponseCache<V> {
+impl<V: Weigh + Clone + Send + Sync + 'static> ResponseCache<V> {
+    /// A cache holding at most `max_bytes` of answers.
+    #[allow(clippy::borrowed_box)]
+    pub fn new(max_bytes: u64) -> Self {
+        let entries = moka::sync::Cache::builder()
+            .max_capacity(max_bytes)
+            // moka hands the key as its own type, a box
+            .weigher(|key: &Box<[u8]>, value: &V| {
+                let bytes = key.len() + value.weight() + ENTRY_OVERHEAD;
+                u32::try_from(bytes).unwrap_or(u32::MAX)
+            })
+            .build();
+        Self {
+            entries,
+            generation: AtomicU64::default(),
+            listening: AtomicBool::default(),
+            changes: RwLock::default(),
+        }
+    }
+
     pub fn get(&self, key: &[u8]) -> Option<V> {
         if !self.listening.load(Ordering::Acquire) {
             return None;
         }
-        self.entries.read().ok()?.get(key).cloned()
+        self.entries.get(key)
     }
 
     /// How many responses are held (the `ocindex_response_cache_entries` gauge).
     pub fn len(&self) -> usize {
-        self.entries.read().map_or(0, |entries| entries.len())
+        self.entries.run_pending_tasks();
+        self.entries.entry_count() as usize
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+
+    /// The bytes held, as weighed (the `ocindex_response_cache_bytes` gauge).
+    pub fn weight(&self) -> u64 {
+        self.entries.run_pending_tasks();
+        self.entries.weighted_size()
     }
 
     /// The generation to pass to [`Self::insert`], taken before computing a response.
@@ -57,20 +102,18 @@ impl<V: Clone + Send + Sync + 'static> ResponseCache<V> {
         self.generation.load(Ordering::Acquire)
     }
 
-    /// Keeps a response computed under `generation`, unless the data changed meanwhile.
+    /// Keeps a response computed under `generation`, unless the data changed meanwhile. Keeping
+    /// again a value already kept weighs it anew (once it holds a compressed form more).
     pub fn insert(&self, key: &[u8], response: V, generation: u64) {
         if !self.listening.load(Ordering::Acquire) {
             return;
         }
-        let Ok(mut entries) = self.entries.write() else { return };
-        // checked under the lock: invalidate() bumps the generation before clearing
+        let Ok(_unchanged) = self.changes.read() else { return };
+        // checked under the lock: invalidate() bumps the generation under it, exclusively
         if self.generation.load(Ordering::Acquire) != generation {
             return;
         }
-        if entries.len() >= MAX_ENTRIES {
-            entries.clear();
-        }
-        entries.insert(key.into(), response);
+        self.entries.insert(key.into(), response);
     }
 
     /// Whether the server hears the change notifications: what is kept (answers here,
@@ -80,10 +123,10 @@ impl<V: Clone + Send + Sync + 'static> ResponseCache<V> {
     }
 
     pub fn invalidate(&self) {
+        let _changing = self.changes.write();
         self.generation.fetch_add(1, Ordering::AcqRel);
-        if let Ok(mut entries) = self.entries.write() {
-            entries.clear();
-        }
+        // nothing kept before this call is returned after it
+        self.entries.invalidate_all();
     }
 
     fn set_listening(&self, listening: bool) {
@@ -93,49 +136,33 @@ impl<V: Clone + Send + Sync + 'static> ResponseCache<V> {
 
     /// Listens for changes for as long as the process lives, reconnecting after failures.
     /// Returns once the first attempt to listen has succeeded or failed, so that a server
-    /// caches from its first request.
+    /// caches from its first request. While the connection is down nothing is cached or
+    /// served from the cache; on reconnection the cache starts empty, since changes made in
+    /// the gap were not heard.
     pub async fn listen(self: Arc<Self>, database_url: String) {
-        let first = subscribe(&database_url).await;
-        if first.is_ok() {
-            self.set_listening(true);
-        }
-        tokio::spawn(async move {
-            let mut next = Some(first);
-            let mut backoff = Duration::from_millis(200);
-            loop {
-                let attempt = match next.take() {
-                    Some(attempt) => attempt,
-                    None => subscribe(&database_url).await,
-                };
-                match attempt {
-                    Ok(mut listener) => {
-                        self.set_listening(true);
-                        backoff = Duration::from_millis(200);
-                        while listener.recv().await.is_ok() {
-                            self.invalidate();
-                            metrics::counter!(crate::telemetry::names::CACHE_INVALIDATIONS)
-                                .increment(1);
-                        }
-                        tracing::warn!(
-                            "lost the change notifications: serving uncached until reconnected"
-                        );
-                    }
-                    Err(err) => {
-                        tracing::warn!(error = %err, "cannot listen for changes: serving uncached")
-                    }
-                }
-                self.set_listening(false);
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(10));
-            }
-        });
+        crate::notifications::listen(database_url, CHANNEL, "the change notifications", self).await;
     }
 }
 
-async fn subscribe(database_url: &str) -> Result<PgListener, sea_orm::sqlx::Error> {
-    let mut listener = PgListener::connect(database_url).await?;
-    listener.listen(CHANNEL).await?;
-    Ok(listener)
+impl<V: Weigh + Clone + Send + Sync + 'static> crate::notifications::Subscriber
+    for ResponseCache<V>
+{
+    fn connected(&self, gap: Option<Duration>) {
+        if gap.is_some() {
+            metrics::counter!(crate::telemetry::names::CACHE_GAPS).increment(1);
+        }
+        self.set_listening(true);
+    }
+
+    fn notified(&self, _payload: &str) {
+        self.invalidate();
+        metrics::counter!(crate::telemetry::names::CACHE_INVALIDATIONS).increment(1);
+    }
+
+    fn lost(&self) {
+        tracing::warn!("serving uncached until the change notifications are heard again");
+        self.set_listening(false);
+    }
 }
 
 #[cfg(test)]
@@ -158,6 +185,20 @@ mod tests {
         assert_eq!(cache.get(b"q"), None);
         cache.insert(b"q", Bytes::from_static(b"new"), cache.generation());
         assert_eq!(cache.get(b"q"), Some(Bytes::from_static(b"new")));
+    }
+
+    #[test]
+    fn the_cache_holds_at_most_its_budget_in_bytes() {
+        let cache = ResponseCache::<Bytes>::new(64 * 1024);
+        cache.listening.store(true, Ordering::Release);
+        let answer = Bytes::from(vec![b'x'; 4096]);
+        for i in 0..200u32 {
+            cache.insert(&i.to_be_bytes(), answer.clone(), cache.generation());
+        }
+        // 200 answers of 4 KiB would be 800 KiB: at most 64 KiB of them stay
+        assert!(cache.weight() <= 64 * 1024, "{} bytes held", cache.weight());
+        assert!(cache.len() < 200);
+        assert!(cache.len() >= 10, "the budget is used: {} answers", cache.len());
     }
 
     #[test]

@@ -57,8 +57,50 @@ pub struct Settings {
     /// (capped at an hour).
     #[arg(long, env = "OCINDEX_WEBHOOK_RETRY_BASE_MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
     pub webhook_retry_base_ms: u64,
+    /// Milliseconds after which Postgres stops any one statement of the server's pools
+    /// (primary and replicas), so that a query whose client gave up does not run on; 0: never.
+    #[arg(long, env = "OCINDEX_STATEMENT_TIMEOUT_MS", default_value_t = DEFAULT_STATEMENT_TIMEOUT_MS)]
+    pub statement_timeout_ms: u64,
+    /// Bytes of public answers the answer cache holds at most (bodies, tags, compressed forms
+    /// and keys); the least useful leave first.
+    #[arg(long, env = "OCINDEX_CACHE_MAX_BYTES", default_value_t = DEFAULT_CACHE_MAX_BYTES)]
+    pub cache_max_bytes: u64,
     #[command(flatten)]
     pub http: HttpSettings,
+    #[command(flatten)]
+    pub connections: ConnectionSettings,
+}
+
+pub const DEFAULT_STATEMENT_TIMEOUT_MS: u64 = 10_000;
+pub const DEFAULT_CACHE_MAX_BYTES: u64 = 256 << 20;
+
+/// How long connections may take and how many may be open: what keeps idle or slow clients
+/// from holding the server's sockets.
+#[derive(Clone, Debug, clap::Args)]
+pub struct ConnectionSettings {
+    /// Milliseconds a connection has to send the complete head of a request (request line and
+    /// headers), counted from its first byte, or from its opening for the first request;
+    /// a slower one is closed.
+    #[arg(long, env = "OCINDEX_HTTP_HEADER_TIMEOUT_MS", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub header_timeout_ms: u64,
+    /// Milliseconds a kept-alive connection may stay idle between requests before it is
+    /// closed.
+    #[arg(long, env = "OCINDEX_HTTP_IDLE_TIMEOUT_MS", default_value_t = 60_000,
+          value_parser = clap::value_parser!(u64).range(10..=3_600_000))]
+    pub idle_timeout_ms: u64,
+    /// Most client connections open at once (WebSockets included); beyond it the connection
+    /// idle the longest is closed to make room. Keep it under the open-file limit.
+    #[arg(long, env = "OCINDEX_HTTP_MAX_CONNECTIONS", default_value_t = 4096,
+          value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub max_connections: u32,
+}
+
+impl Default for ConnectionSettings {
+    /// The same values as the command line's defaults.
+    fn default() -> Self {
+        Self { header_timeout_ms: 10_000, idle_timeout_ms: 60_000, max_connections: 4096 }
+    }
 }
 
 /// How the process logs and traces; read by every subcommand.
@@ -136,6 +178,9 @@ impl Settings {
             admin_token: None,
             load_sample: false,
             http: HttpSettings::default(),
+            connections: ConnectionSettings::default(),
+            statement_timeout_ms: DEFAULT_STATEMENT_TIMEOUT_MS,
+            cache_max_bytes: DEFAULT_CACHE_MAX_BYTES,
             max_cost: limits::DEFAULT_MAX_COST,
             max_depth: limits::DEFAULT_MAX_DEPTH,
             max_introspection_cost: None,
@@ -161,6 +206,11 @@ impl Settings {
 }
 
 impl Settings {
+    /// How long one statement may run (`None`: no limit).
+    pub fn statement_timeout(&self) -> Option<std::time::Duration> {
+        Some(std::time::Duration::from_millis(self.statement_timeout_ms)).filter(|t| !t.is_zero())
+    }
+
     /// How the webhook worker delivers.
     pub fn webhooks(&self) -> crate::webhooks::worker::WorkerSettings {
         crate::webhooks::worker::WorkerSettings {

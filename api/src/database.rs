@@ -4,8 +4,14 @@ use migration::{Migrator, MigratorTrait};
 use sea_orm::{ConnectOptions, ConnectionTrait, Database, DatabaseConnection, Statement};
 use std::time::Duration;
 
-/// Connects to `database_url`, creating the database first if the server lacks it.
-pub async fn connect(database_url: &str) -> anyhow::Result<DatabaseConnection> {
+/// Connects to `database_url`, creating the database first if the server lacks it. Every
+/// statement on the pool's connections is stopped by Postgres after `statement_timeout`
+/// (`None`: never, for the command-line tools), so a query whose client gave up does not run
+/// on for minutes.
+pub async fn connect(
+    database_url: &str,
+    statement_timeout: Option<Duration>,
+) -> anyhow::Result<DatabaseConnection> {
     ensure_database(database_url).await?;
     let mut options = ConnectOptions::new(database_url);
     options
@@ -18,17 +24,32 @@ pub async fn connect(database_url: &str) -> anyhow::Result<DatabaseConnection> {
         .max_lifetime(Duration::from_secs(30 * 60))
         .idle_timeout(Duration::from_secs(10 * 60))
         .sqlx_logging(false)
-        // NOTICEs ("relation already exists, skipping" from migrations, stop words in
-        // searches) are not problems: keep them out of the log.
-        .map_sqlx_postgres_opts(|pg| pg.options([("client_min_messages", "warning")]));
+        .map_sqlx_postgres_opts(move |pg| pg.options(session_settings(statement_timeout)));
     Database::connect(options)
         .await
         .with_context(|| format!("connecting to {}", redact(database_url)))
 }
 
+/// Settings every session of a pool starts with: sent in the startup packet, so that they
+/// hold on every connection the pool ever opens, reconnections included.
+fn session_settings(statement_timeout: Option<Duration>) -> Vec<(&'static str, String)> {
+    // NOTICEs ("relation already exists, skipping" from migrations, stop words in searches)
+    // are not problems: keep them out of the log.
+    let mut settings = vec![("client_min_messages", "warning".to_owned())];
+    if let Some(timeout) = statement_timeout.filter(|t| !t.is_zero()) {
+        // in milliseconds, at least one: Postgres reads 0 as "no timeout"
+        settings.push(("statement_timeout", timeout.as_millis().max(1).to_string()));
+    }
+    settings
+}
+
 /// Connects to a read replica: lazily (a replica that is down at start is polled until it
-/// answers), never creating or migrating anything (it follows the primary).
-pub async fn connect_replica(url: &str) -> anyhow::Result<DatabaseConnection> {
+/// answers), never creating or migrating anything (it follows the primary). Statements stop
+/// after `statement_timeout`, as on the primary.
+pub async fn connect_replica(
+    url: &str,
+    statement_timeout: Option<Duration>,
+) -> anyhow::Result<DatabaseConnection> {
     let mut options = ConnectOptions::new(url);
     options
         .max_connections(32)
@@ -39,20 +60,38 @@ pub async fn connect_replica(url: &str) -> anyhow::Result<DatabaseConnection> {
         .max_lifetime(Duration::from_secs(30 * 60))
         .idle_timeout(Duration::from_secs(10 * 60))
         .sqlx_logging(false)
-        .map_sqlx_postgres_opts(|pg| pg.options([("client_min_messages", "warning")]));
+        .map_sqlx_postgres_opts(move |pg| pg.options(session_settings(statement_timeout)));
     // lazily: no round trip here, only the URL is checked
     Database::connect(options).await.with_context(|| format!("replica {}", redact(url)))
 }
 
-/// Connects and brings the schema up to date.
+/// Connects and brings the schema up to date; statements are never stopped (the tools).
 pub async fn connect_and_migrate(database_url: &str) -> anyhow::Result<DatabaseConnection> {
-    let db = connect(database_url).await?;
-    Migrator::up(&db, None).await.context("applying migrations")?;
+    let db = connect(database_url, None).await?;
+    migrate(&db).await?;
+    Ok(db)
+}
+
+/// The server's pool: the schema is brought up to date first, on a pool of its own without a
+/// statement timeout (a migration may rightly take longer than any request), then the pool
+/// the requests use is opened with `statement_timeout`.
+pub async fn connect_for_server(
+    database_url: &str,
+    statement_timeout: Option<Duration>,
+) -> anyhow::Result<DatabaseConnection> {
+    let migrating = connect(database_url, None).await?;
+    migrate(&migrating).await?;
+    migrating.close().await.context("closing the migration pool")?;
+    connect(database_url, statement_timeout).await
+}
+
+async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
+    Migrator::up(db, None).await.context("applying migrations")?;
     // figures stored before their exact values were kept get them once, here
-    if crate::repo::figures::ensure_exact_values(&db).await.context("filling exact values")? {
+    if crate::repo::figures::ensure_exact_values(db).await.context("filling exact values")? {
         tracing::info!("recomputed every figure to keep its exact value");
     }
-    Ok(db)
+    Ok(())
 }
 
 async fn ensure_database(database_url: &str) -> anyhow::Result<()> {

@@ -19,7 +19,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server (creates and migrates the database, loads the sample when empty).
-    Serve(Settings),
+    Serve(Box<Settings>),
     /// Apply migrations and exit.
     Migrate {
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
@@ -79,7 +79,9 @@ pub async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Serve(settings) => Application::build(settings).await?.run_until_stopped().await?,
+        Command::Serve(settings) => {
+            Application::build(*settings).await?.run_until_stopped().await?
+        }
         Command::Migrate { database_url } => {
             database::connect_and_migrate(&database_url).await?;
             println!("migrations applied");

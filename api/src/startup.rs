@@ -6,6 +6,7 @@ use crate::graphql::limits::QueryLimits;
 use crate::http::{metrics_router, router, AppState, PersistedQueries};
 use crate::reference_data::ReferenceData;
 use crate::replicas::Replicas;
+use crate::serve::{self, ConnectionLimits};
 use crate::telemetry::{self, names};
 use crate::webhooks::{self, EventHub};
 use crate::{database, graphql, import};
@@ -23,6 +24,7 @@ pub struct Application {
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
     state: AppState,
+    connections: ConnectionLimits,
     statements: Arc<AtomicU64>,
     /// Background work of this server (the webhook worker), stopped with it.
     background: Background,
@@ -54,7 +56,9 @@ impl Application {
             None => None,
         };
         telemetry::metrics();
-        let mut db = database::connect_and_migrate(&settings.database_url).await?;
+        let statement_timeout = settings.statement_timeout();
+        let mut db =
+            database::connect_for_server(&settings.database_url, statement_timeout).await?;
         // background work (webhook deliveries) shares the pool and its metrics, but not the
         // statement count, which is about requests: the N+1 tests compare it between two
         let mut background_db = db.clone();
@@ -65,11 +69,11 @@ impl Application {
         if settings.load_sample && import::load_sample_if_empty(&db).await? {
             tracing::info!("loaded the bundled sample (Kazakhstan and Kyrgyzstan, 2021 and 2023)");
         }
-        let cache = Arc::new(ResponseCache::default());
+        let cache = Arc::new(ResponseCache::new(settings.cache_max_bytes));
         cache.clone().listen(settings.database_url.clone()).await;
         let mut readers = Vec::new();
         for (i, url) in settings.replica_urls.iter().filter(|u| !u.trim().is_empty()).enumerate() {
-            let mut replica = database::connect_replica(url.trim()).await?;
+            let mut replica = database::connect_replica(url.trim(), statement_timeout).await?;
             observe_statements(&mut replica, &format!("replica{i}"), None);
             readers.push(replica);
         }
@@ -101,6 +105,7 @@ impl Application {
         Ok(Self {
             listener,
             metrics_listener,
+            connections: ConnectionLimits::from(&settings.connections),
             state,
             statements,
             background: Background(vec![worker]),
@@ -134,9 +139,8 @@ impl Application {
                 }
             });
         }
-        axum::serve(self.listener, router(self.state, metrics_elsewhere))
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        let app = router(self.state, metrics_elsewhere);
+        serve::serve(self.listener, app, self.connections, shutdown_signal()).await;
         Ok(())
     }
 }

@@ -31,6 +31,17 @@ pub mod names {
     pub const CACHE_MISSES: &str = "ocindex_response_cache_misses_total";
     pub const CACHE_ENTRIES: &str = "ocindex_response_cache_entries";
     pub const CACHE_INVALIDATIONS: &str = "ocindex_response_cache_invalidations_total";
+    /// Gauge: bytes held by the public response cache, as weighed against its budget.
+    pub const CACHE_BYTES: &str = "ocindex_response_cache_bytes";
+    /// Counter: reconnections of the change listener after a gap (the cache started over).
+    pub const CACHE_GAPS: &str = "ocindex_response_cache_listener_gaps_total";
+    /// Counter {reason = header_timeout | idle_timeout | evicted}: client connections the
+    /// server closed.
+    pub const CONNECTIONS_CLOSED: &str = "ocindex_http_connections_closed_total";
+    /// Gauge: client connections open.
+    pub const CONNECTIONS_OPEN: &str = "ocindex_http_connections_open";
+    /// Counter: requests whose handler panicked (answered INTERNAL).
+    pub const PANICS: &str = "ocindex_http_panics_total";
     /// Gauges {database, state = idle | in_use}, {database}: the connection pools.
     pub const POOL_CONNECTIONS: &str = "ocindex_db_pool_connections";
     pub const POOL_MAX: &str = "ocindex_db_pool_max_connections";
@@ -167,6 +178,11 @@ fn describe() {
     describe_counter!(CACHE_MISSES, "public requests computed (not in the response cache)");
     describe_gauge!(CACHE_ENTRIES, "responses held by the response cache");
     describe_counter!(CACHE_INVALIDATIONS, "times the response cache was emptied by a change");
+    describe_gauge!(CACHE_BYTES, Unit::Bytes, "bytes held by the response cache, as weighed");
+    describe_counter!(CACHE_GAPS, "reconnections of the change listener after a gap");
+    describe_counter!(CONNECTIONS_CLOSED, "client connections closed by the server, by reason");
+    describe_gauge!(CONNECTIONS_OPEN, "client connections open");
+    describe_counter!(PANICS, "requests whose handler panicked, answered INTERNAL");
     describe_gauge!(POOL_CONNECTIONS, "open database connections by pool and state");
     describe_gauge!(POOL_MAX, "most connections a pool may open");
     describe_counter!(POOL_WAITS, "samples (every 100 ms) that found every connection busy");

@@ -2,9 +2,11 @@
 mod auth;
 mod browser;
 mod client;
+mod connections;
 mod descriptions;
 mod editions;
 mod exports;
+mod faults;
 mod figures;
 mod fleet;
 mod hostile_input;

@@ -1,6 +1,8 @@
 //! Test support: each test gets its own database, cloned from a template that was migrated
 //! (and, for tests on the official data, imported) once per version of the sources, and the
 //! real server on a free port over it. The database is dropped when the test ends.
+pub mod proxy;
+
 use migration::MigratorTrait;
 use ocindex::config::Settings;
 use ocindex::startup::Application;

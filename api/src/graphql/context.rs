@@ -6,6 +6,7 @@ pub use crate::auth::Principal;
 use crate::error::{ApiError, Result};
 use crate::reference_data::{ReferenceData, Snapshot, View};
 use crate::repo::Visibility;
+use crate::workflow::SUGGESTIBLE_BYTES;
 use entity::{country, country_edition, edition, indicator};
 use sea_orm::DatabaseConnection;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -137,11 +138,14 @@ impl RequestContext {
         let indicators = self.indicators().await?;
         indicators.iter().find(|i| i.slug == slug).ok_or_else(|| {
             let suggestions = closest(slug, indicators.iter().map(|i| i.slug.as_str()));
-            ApiError::bad_input(
-                field,
-                slug,
-                format!("unknown indicator {slug:?}; did you mean {}?", suggestions.join(" or ")),
-            )
+            let hint = if suggestions.is_empty() {
+                String::new()
+            } else {
+                format!("; did you mean {}?", suggestions.join(" or "))
+            };
+            // a huge slug is not echoed whole
+            let shown = shorten(slug, SUGGESTIBLE_BYTES);
+            ApiError::bad_input(field, &shown, format!("unknown indicator {shown:?}{hint}"))
         })
     }
 
@@ -189,7 +193,9 @@ impl RequestContext {
         } else {
             format!("; did you mean {}?", suggestions.join(" or "))
         };
-        ApiError::bad_input(field, code, format!("unknown country code {code:?}{hint}"))
+        // a huge code is not echoed whole
+        let shown = shorten(code, SUGGESTIBLE_BYTES);
+        ApiError::bad_input(field, &shown, format!("unknown country code {shown:?}{hint}"))
     }
 
     /// Indicator ids of an edition's set.
@@ -200,7 +206,11 @@ impl RequestContext {
 
 /// The candidates nearest to `input`, for "did you mean" suggestions: those that contain it
 /// first ("Caribbean" suggests "Caribbean & Central"), then by edit distance.
+/// Inputs longer than [`SUGGESTIBLE_BYTES`] get none (see there).
 pub fn closest<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) -> Vec<String> {
+    if input.len() > SUGGESTIBLE_BYTES {
+        return Vec::new();
+    }
     let needle = input.to_lowercase();
     let mut scored: Vec<(bool, usize, &str)> = candidates
         .map(|c| (!c.to_lowercase().contains(&needle), strsim::levenshtein(input, c), c))
@@ -209,9 +219,30 @@ pub fn closest<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) -> Ve
     scored.into_iter().take(2).map(|(_, _, c)| format!("{c:?}")).collect()
 }
 
+/// `text` cut to at most `max` bytes (on a character boundary), marked with `…` when cut.
+fn shorten(text: &str, max: usize) -> String {
+    if text.len() <= max {
+        return text.to_owned();
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &text[..end])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_huge_input_gets_no_suggestion_at_once() {
+        let huge = "Q".repeat(8 << 20);
+        let started = std::time::Instant::now();
+        assert!(closest(&huge, ["KAZ", "KGZ"].into_iter()).is_empty());
+        assert!(started.elapsed() < std::time::Duration::from_millis(100));
+        assert_eq!(shorten("éé", 3), "é…");
+    }
 
     #[test]
     fn suggestions_are_the_nearest_slugs() {

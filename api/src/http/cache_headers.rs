@@ -55,6 +55,14 @@ impl PublicAnswer {
         self.operation.as_ref()
     }
 
+    /// The bytes this answer holds in memory: its body, tag and the compressed forms made so
+    /// far (the answer cache weighs entries by it).
+    pub fn weight(&self) -> usize {
+        let forms = [&self.br, &self.zstd, &self.gzip];
+        let compressed: usize = forms.iter().filter_map(|f| f.get()).map(Bytes::len).sum();
+        std::mem::size_of::<Self>() + self.body.len() + self.etag.len() + compressed
+    }
+
     /// The answer's bytes, as computed (uncompressed).
     pub fn body(&self) -> &Bytes {
         &self.body
@@ -150,6 +158,25 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert(header::IF_NONE_MATCH, HeaderValue::from_str(if_none_match).unwrap());
         headers
+    }
+
+    #[test]
+    fn an_answer_weighs_its_body_tag_and_every_compressed_form_it_holds() {
+        let body: Vec<u8> =
+            (0..20_000u32).flat_map(|i| format!("{{\"n\":{i}}},").into_bytes()).collect();
+        let answer = PublicAnswer::new(Bytes::from(body.clone()));
+        let bare = answer.weight();
+        assert!(bare >= body.len() + 34, "{bare}");
+        let mut accepts = HeaderMap::new();
+        accepts.insert(header::ACCEPT_ENCODING, HeaderValue::from_static("gzip"));
+        let _ = answer.respond(
+            &accepts,
+            AnswerType::Json,
+            &public_cache_control(&HttpSettings::default()),
+        );
+        let gzip = answer.gzip.get().expect("made on the first gzip answer").len();
+        assert!(gzip > 0 && gzip < body.len());
+        assert_eq!(answer.weight(), bare + gzip);
     }
 
     #[test]

@@ -120,6 +120,7 @@ async fn execute(state: AppState, request: Request) -> Response {
         }
     };
     let key: Vec<u8> = [if is_get { b"GET ".as_slice() } else { b"POST " }, &raw].concat();
+    let generation = state.cache.generation();
     if shares_cache {
         if let Some(hit) = state.cache.get(&key) {
             ::metrics::counter!(names::CACHE_HITS).increment(1);
@@ -128,7 +129,12 @@ async fn execute(state: AppState, request: Request) -> Response {
                 trace::record_operation(operation.label());
                 operation.record_ok(started.elapsed());
             }
+            let weight = hit.weight();
             let response = hit.respond(&parts.headers, answer_type, &state.public_cache_control);
+            if hit.weight() != weight {
+                // it now holds a compressed form more: weighed anew (at most once per form)
+                state.cache.insert(&key, hit, generation);
+            }
             let response = if public { response } else { cache_headers::private(response) };
             return with_cost(response, RequestCost { cost: 1, cached: true });
         }
@@ -136,7 +142,6 @@ async fn execute(state: AppState, request: Request) -> Response {
     if shares_cache {
         ::metrics::counter!(names::CACHE_MISSES).increment(1);
     }
-    let generation = state.cache.generation();
 
     let batch: BatchRequest = if is_get {
         match parse_get(&raw) {

@@ -1,6 +1,7 @@
 //! Probes for orchestrators: `/healthz` says the process answers, `/readyz` that it can
 //! serve: each database it reads is reachable within a bound. `/readyz` answers JSON that
-//! names each database with its state and round-trip time, 200 when ready, else 503.
+//! names each database with its state and round-trip time, and whether the change
+//! notifications are heard (`changes.listening`), 200 when ready, else 503.
 use super::AppState;
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -31,9 +32,14 @@ pub async fn ready(State(state): State<AppState>) -> impl IntoResponse {
             json!({ "name": "primary", "reachable": false, "error": "database unreachable" })
         }
     };
-    let status = if reachable.is_ok() { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    // without the change notifications the cache is bypassed and changes made elsewhere go
+    // unheard: the server is not ready until it hears them again
+    let listening = state.cache.is_listening();
+    let ready = reachable.is_ok() && listening;
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
     let mut databases = vec![primary];
     // replicas are reported, not required: without them reads go to the primary
     databases.extend(state.replicas.report());
-    (status, Json(json!({ "ready": reachable.is_ok(), "databases": databases })))
+    let changes = json!({ "listening": listening });
+    (status, Json(json!({ "ready": ready, "databases": databases, "changes": changes })))
 }

@@ -182,6 +182,7 @@ pub fn outcome(response: &async_graphql::Response) -> String {
 /// `GET /metrics`: the Prometheus text exposition of everything the process measured.
 pub async fn render(State(state): State<AppState>) -> impl IntoResponse {
     metrics::gauge!(names::CACHE_ENTRIES).set(state.cache.len() as f64);
+    metrics::gauge!(names::CACHE_BYTES).set(state.cache.weight() as f64);
     let handle = telemetry::metrics();
     handle.run_upkeep();
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], handle.render())

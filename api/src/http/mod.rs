@@ -14,6 +14,7 @@
 //! - `trace`: one span per request, logged when the answer leaves;
 //! - `metrics`: HTTP and GraphQL counters and histograms, and `/metrics` itself.
 //! - `exports`: the bulk downloads (CSV, JSON, xlsx) with ETags and compression.
+//! - `panics`: a panicking request is answered INTERNAL with an error id; the server lives on.
 use crate::cache::ResponseCache;
 use crate::config::HttpSettings;
 use crate::exports::Exports;
@@ -43,6 +44,7 @@ mod health;
 mod ide;
 mod media;
 pub mod metrics;
+pub mod panics;
 mod persisted;
 pub mod request_id;
 mod schema;
@@ -106,6 +108,8 @@ pub fn router(state: AppState, metrics_elsewhere: bool) -> Router {
         )
         .layer(axum::middleware::from_fn(metrics::count_requests));
     router
+        // innermost: the answer to a panic goes through the layers as any other answer
+        .layer(panics::layer())
         .layer(compression::layer())
         .layer(RequestBodyLimitLayer::new(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::GATEWAY_TIMEOUT, Duration::from_secs(60)))

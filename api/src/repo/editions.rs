@@ -11,10 +11,26 @@ use sea_orm::{
 
 /// Serialises writers of entered data: each of them rebuilds the derived figures, which two
 /// concurrent transactions cannot both do. Held until the transaction ends.
+///
+/// The transaction's statements may also take up to [`WRITE_STATEMENT_TIMEOUT_MS`]: the
+/// server's statement timeout is sized for reads, while rebuilding the figures of a whole
+/// edition takes seconds (more under load), and writers are few, authenticated and one at a
+/// time. A session without a timeout (the command-line tools) keeps none.
 pub async fn lock_for_writing<C: ConnectionTrait>(db: &C) -> Result<(), DbErr> {
-    // an arbitrary constant of this application: "OCIX" in ASCII
-    db.execute_unprepared("SELECT pg_advisory_xact_lock(1329809752)").await.map(|_| ())
+    db.execute_unprepared(&format!(
+        "SELECT set_config('statement_timeout', '{WRITE_STATEMENT_TIMEOUT_MS}', true)
+           FROM pg_settings
+          WHERE name = 'statement_timeout'
+            AND setting::bigint BETWEEN 1 AND {WRITE_STATEMENT_TIMEOUT_MS} - 1;
+         SELECT pg_advisory_xact_lock(1329809752)"
+    ))
+    .await
+    // the lock's key is an arbitrary constant of this application: "OCIX" in ASCII
+    .map(|_| ())
 }
+
+/// How long one statement of a write transaction may run, in milliseconds (5 minutes).
+pub const WRITE_STATEMENT_TIMEOUT_MS: u64 = 300_000;
 
 #[tracing::instrument(skip(db))]
 pub async fn insert_draft<C: ConnectionTrait>(

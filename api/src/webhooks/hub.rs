@@ -3,9 +3,7 @@
 //! and to GraphQL subscribers. A notification is sent by Postgres only when the transaction
 //! that wrote the event commits, so nobody hears of a change that was rolled back.
 use super::{EditionEvent, CHANNEL};
-use sea_orm::sqlx::postgres::PgListener;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::broadcast;
 
 /// Events kept for a subscriber that is slow to read; beyond that it misses the oldest.
@@ -39,36 +37,19 @@ impl EventHub {
     /// first attempt to listen has succeeded or failed, so that events are heard from the
     /// server's first request on.
     pub async fn listen(self: Arc<Self>, database_url: String) {
-        let first = subscribe(&database_url).await;
-        tokio::spawn(async move {
-            let mut next = Some(first);
-            let mut backoff = Duration::from_millis(200);
-            loop {
-                let attempt = match next.take() {
-                    Some(attempt) => attempt,
-                    None => subscribe(&database_url).await,
-                };
-                match attempt {
-                    Ok(mut listener) => {
-                        backoff = Duration::from_millis(200);
-                        while let Ok(notification) = listener.recv().await {
-                            self.publish(notification.payload());
-                        }
-                        // webhook deliveries are not lost (the worker polls the outbox), but
-                        // subscribers miss what happens until we are back
-                        tracing::warn!("lost the edition events channel: reconnecting");
-                    }
-                    Err(err) => tracing::warn!(error = %err, "cannot listen for edition events"),
-                }
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(10));
-            }
-        });
+        crate::notifications::listen(database_url, CHANNEL, "the edition events", self).await;
     }
 }
 
-async fn subscribe(database_url: &str) -> Result<PgListener, sea_orm::sqlx::Error> {
-    let mut listener = PgListener::connect(database_url).await?;
-    listener.listen(CHANNEL).await?;
-    Ok(listener)
+impl crate::notifications::Subscriber for EventHub {
+    fn connected(&self, _gap: Option<std::time::Duration>) {}
+
+    fn notified(&self, payload: &str) {
+        self.publish(payload);
+    }
+
+    fn lost(&self) {
+        // webhook deliveries are not lost (the worker polls the outbox), but subscribers miss
+        // what happens until we are back
+    }
 }
