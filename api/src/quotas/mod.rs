@@ -156,9 +156,12 @@ impl Quotas {
         };
         let usable = shared.usable();
         // the cached path: a caller this server has heard Redis about this window is counted
-        // here, and the count goes to Redis in the background
+        // here, and the count goes to Redis in the background. A caller already over budget
+        // in this server's view is refused here too: within a window the fleet's total only
+        // grows, so a greedy client's refusals cost no round trip.
         let fast = self.counters.with(&meter.caller, window, |count| {
-            if !(cached && count.shared) && usable {
+            let over = count.shared && count.used.saturating_add(cost) > meter.limit;
+            if !(cached && count.shared) && usable && !over {
                 return None;
             }
             let verdict = local_charge(count, meter.limit, cost, true);
