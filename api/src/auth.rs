@@ -19,8 +19,9 @@ pub enum Principal {
     Anonymous,
     /// The bootstrap admin: the holder of `OCINDEX_ADMIN_TOKEN`.
     Admin,
-    /// The holder of an API key.
-    Key { id: i32, name: String, role: Role },
+    /// The holder of an API key; `rate_limit` is the key's own quota (points per hour), if
+    /// it has one.
+    Key { id: i32, name: String, role: Role, rate_limit: Option<u64> },
 }
 
 /// The name the audit log gives the holder of `OCINDEX_ADMIN_TOKEN`.
@@ -49,7 +50,7 @@ impl Principal {
             Self::Admin => {
                 Some(Actor { name: BOOTSTRAP_ADMIN.into(), key_id: None, role: Role::Admin })
             }
-            Self::Key { id, name, role } => {
+            Self::Key { id, name, role, .. } => {
                 Some(Actor { name: name.clone(), key_id: Some(*id), role: *role })
             }
         }
@@ -93,7 +94,12 @@ pub async fn authenticate<C: ConnectionTrait>(
     }
     let snapshot = reference.snapshot(db).await?;
     let key = snapshot.key(&hex(&digest)).ok_or(ApiError::Unauthenticated)?;
-    Ok(Principal::Key { id: key.id, name: key.name.clone(), role: key.role })
+    Ok(Principal::Key {
+        id: key.id,
+        name: key.name.clone(),
+        role: key.role,
+        rate_limit: key.rate_limit,
+    })
 }
 
 /// A new key secret: 32 bytes from the operating system's generator, URL-safe, prefixed so
@@ -145,7 +151,7 @@ mod tests {
 
     #[test]
     fn principals_see_drafts_by_role() {
-        let key = |role| Principal::Key { id: 1, name: "k".into(), role };
+        let key = |role| Principal::Key { id: 1, name: "k".into(), role, rate_limit: None };
         assert_eq!(Principal::Anonymous.visibility(), Visibility::Published);
         assert_eq!(key(Role::Partner).visibility(), Visibility::Published);
         assert_eq!(key(Role::Editor).visibility(), Visibility::All);

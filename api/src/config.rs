@@ -69,6 +69,8 @@ pub struct Settings {
     pub http: HttpSettings,
     #[command(flatten)]
     pub connections: ConnectionSettings,
+    #[command(flatten)]
+    pub quotas: QuotaSettings,
 }
 
 pub const DEFAULT_STATEMENT_TIMEOUT_MS: u64 = 10_000;
@@ -100,6 +102,40 @@ impl Default for ConnectionSettings {
     /// The same values as the command line's defaults.
     fn default() -> Self {
         Self { header_timeout_ms: 10_000, idle_timeout_ms: 60_000, max_connections: 4096 }
+    }
+}
+
+/// Fair-use quotas: cost points per caller and clock hour.
+#[derive(Clone, Debug, clap::Args)]
+pub struct QuotaSettings {
+    /// Points per hour of each anonymous caller (by IP address, IPv6 by its /64); 0: unlimited.
+    #[arg(long = "rate-limit-anonymous", env = "OCINDEX_RATE_LIMIT_ANONYMOUS", default_value_t = DEFAULT_RATE_LIMIT_ANONYMOUS)]
+    pub anonymous: u64,
+    /// Points per hour of an API key created without a limit of its own; 0: unlimited.
+    #[arg(long = "rate-limit-key", env = "OCINDEX_RATE_LIMIT_KEY", default_value_t = DEFAULT_RATE_LIMIT_KEY)]
+    pub key: u64,
+    /// Redis holding the quota counters a fleet of servers shares (`redis://host:6379/0`);
+    /// without it each server counts alone, in memory.
+    #[arg(long, env = "OCINDEX_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<String>,
+    /// Prefix of the quota counters' Redis keys (servers of one deployment share it).
+    #[arg(long, env = "OCINDEX_REDIS_PREFIX", default_value = DEFAULT_REDIS_PREFIX)]
+    pub redis_prefix: String,
+}
+
+pub const DEFAULT_RATE_LIMIT_ANONYMOUS: u64 = 200_000;
+pub const DEFAULT_RATE_LIMIT_KEY: u64 = 1_000_000;
+pub const DEFAULT_REDIS_PREFIX: &str = "ocindex:quota:";
+
+impl Default for QuotaSettings {
+    /// The same values as the command line's defaults.
+    fn default() -> Self {
+        Self {
+            anonymous: DEFAULT_RATE_LIMIT_ANONYMOUS,
+            key: DEFAULT_RATE_LIMIT_KEY,
+            redis_url: None,
+            redis_prefix: DEFAULT_REDIS_PREFIX.to_owned(),
+        }
     }
 }
 
@@ -181,6 +217,7 @@ impl Settings {
             connections: ConnectionSettings::default(),
             statement_timeout_ms: DEFAULT_STATEMENT_TIMEOUT_MS,
             cache_max_bytes: DEFAULT_CACHE_MAX_BYTES,
+            quotas: QuotaSettings::default(),
             max_cost: limits::DEFAULT_MAX_COST,
             max_depth: limits::DEFAULT_MAX_DEPTH,
             max_introspection_cost: None,

@@ -13,6 +13,7 @@ pub mod import;
 pub mod input;
 pub mod methodology;
 pub mod notifications;
+pub mod quotas;
 pub mod reference_data;
 pub mod replicas;
 pub mod repo;

@@ -23,6 +23,8 @@ pub struct KeyInfo {
     pub id: i32,
     pub name: String,
     pub role: Role,
+    /// The key's quota in points per hour; `None`: the server's default for keys.
+    pub rate_limit: Option<u64>,
 }
 
 /// What one kind of caller sees of the reference data.
@@ -155,16 +157,20 @@ async fn active_keys<C: ConnectionTrait>(db: &C) -> Result<HashMap<String, KeyIn
     let rows = db
         .query_all(Statement::from_string(
             db.get_database_backend(),
-            "SELECT id, name, role, secret_sha256 FROM api_keys WHERE revoked_at IS NULL",
+            "SELECT id, name, role, secret_sha256, rate_limit FROM api_keys WHERE revoked_at IS NULL",
         ))
         .await?;
     let mut keys = HashMap::new();
     for row in rows {
         let role: Role = row.try_get("", "role")?;
-        keys.insert(
-            row.try_get("", "secret_sha256")?,
-            KeyInfo { id: row.try_get("", "id")?, name: row.try_get("", "name")?, role },
-        );
+        let rate_limit: Option<i64> = row.try_get("", "rate_limit")?;
+        let key = KeyInfo {
+            id: row.try_get("", "id")?,
+            name: row.try_get("", "name")?,
+            role,
+            rate_limit: rate_limit.map(|limit| u64::try_from(limit).unwrap_or_default()),
+        };
+        keys.insert(row.try_get("", "secret_sha256")?, key);
     }
     Ok(keys)
 }

@@ -218,7 +218,7 @@ pub async fn serve(
     let builder = Builder::new(TokioExecutor::new());
     let mut next_id = 0u64;
     loop {
-        let (stream, _remote) = tokio::select! {
+        let (stream, remote) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
                 Err(err) => {
@@ -273,6 +273,7 @@ pub async fn serve(
         tokio::spawn(serve_connection(
             builder.clone(),
             io,
+            remote,
             router.clone(),
             limits,
             stopping_tx.clone(),
@@ -289,6 +290,7 @@ pub async fn serve(
 async fn serve_connection(
     builder: Builder<TokioExecutor>,
     io: Tracked,
+    remote: std::net::SocketAddr,
     router: Router,
     limits: ConnectionLimits,
     stopping: watch::Sender<()>,
@@ -301,7 +303,10 @@ async fn serve_connection(
         let in_flight = InFlight::start(&requests);
         let mut router = router.clone();
         async move {
-            let response = router.call(request.map(Body::new)).await;
+            let mut request = request.map(Body::new);
+            // the peer's address identifies anonymous callers to the quotas
+            request.extensions_mut().insert(axum::extract::ConnectInfo(remote));
+            let response = router.call(request).await;
             drop(in_flight);
             response
         }

@@ -4,6 +4,7 @@ use crate::config::Settings;
 use crate::exports::Exports;
 use crate::graphql::limits::QueryLimits;
 use crate::http::{metrics_router, router, AppState, PersistedQueries};
+use crate::quotas::Quotas;
 use crate::reference_data::ReferenceData;
 use crate::replicas::Replicas;
 use crate::serve::{self, ConnectionLimits};
@@ -101,6 +102,7 @@ impl Application {
             cache,
             replicas,
             exports,
+            quotas: Arc::new(Quotas::new(&settings.quotas)?),
         };
         Ok(Self {
             listener,

@@ -15,6 +15,8 @@ pub struct Model {
     pub created_at: DateTimeWithTimeZone,
     pub created_by: String,
     pub revoked_at: Option<DateTimeWithTimeZone>,
+    /// Points per hour; `None`: the server's default for keys; 0: unlimited.
+    pub rate_limit: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000102_changes_computed_on_read::Migration),
             Box::new(m20261129_000103_changes_view_plans_fast::Migration),
             Box::new(m20261129_000401_create_webhooks::Migration),
+            Box::new(m20261129_000402_add_api_key_rate_limits::Migration),
         ]
     }
 }
@@ -72,3 +73,4 @@ mod m20261129_000101_notify_key_changes;
 mod m20261129_000102_changes_computed_on_read;
 mod m20261129_000103_changes_view_plans_fast;
 mod m20261129_000401_create_webhooks;
+mod m20261129_000402_add_api_key_rate_limits;

@@ -20,6 +20,7 @@ mod observability;
 mod performance;
 mod process;
 mod queries;
+mod quotas;
 mod replicas;
 mod sample;
 mod schema;

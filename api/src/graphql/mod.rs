@@ -14,6 +14,7 @@ mod narrative;
 pub mod nesting;
 mod node;
 mod ranking;
+mod rate_limit;
 mod score;
 mod statistics;
 mod webhooks;
@@ -44,6 +45,7 @@ pub struct QueryRoot(
     statistics::StatisticsQuery,
     admin::AdminQuery,
     webhooks::WebhookQuery,
+    rate_limit::RateLimitQuery,
 );
 
 /// Every mutation needs a bearer token with a role; see `admin`.

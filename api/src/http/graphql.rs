@@ -5,19 +5,22 @@
 use super::cache_headers::{self, PublicAnswer};
 use super::media::{refusal, AnswerType, BodyType, Refusal};
 use super::persisted::Unusable;
+use super::rate_limit;
 use super::{metrics, trace, AppState, MAX_BODY_BYTES};
 use crate::auth::{self, Principal, Role};
 use crate::graphql;
 use crate::graphql::limits::RequestCost;
+use crate::quotas::{Meter, Standing, Verdict};
 use crate::telemetry::names;
 use async_graphql::parser::types::{DocumentOperations, OperationType};
 use async_graphql::{BatchRequest, BatchResponse, ErrorExtensions};
 use async_graphql_axum::rejection::GraphQLRejection;
 use async_graphql_axum::GraphQLBatchRequest;
 use axum::body::Bytes;
-use axum::extract::{FromRequest, Request, State};
+use axum::extract::{ConnectInfo, FromRequest, Request, State};
 use axum::http::{header, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -79,6 +82,8 @@ async fn execute(state: AppState, request: Request) -> Response {
         }
     };
     trace::record_caller(&principal);
+    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|info| info.0);
+    let meter = state.quotas.meter(&principal, peer);
     // Public answers may be kept by any cache; authenticated ones only by their caller.
     let public = principal == Principal::Anonymous;
     // Public reads are served from the answer cache, for the public and for PARTNER keys
@@ -101,8 +106,11 @@ async fn execute(state: AppState, request: Request) -> Response {
             Ok(batch) => batch.into_inner(),
             Err(rejection) => return rejection.into_response(),
         };
-        return match run(&state, answer_type, batch, &principal, started).await {
-            Ok(done) => with_cost(mark(answer(answer_type, done.status, done.body)), done.cost),
+        return match run(&state, answer_type, batch, &principal, meter.as_ref(), started).await {
+            Ok(done) => metered(
+                with_cost(mark(answer(answer_type, done.status, done.body)), done.cost),
+                done.standing,
+            ),
             Err(refused) => refused.into_response(),
         };
     }
@@ -124,6 +132,16 @@ async fn execute(state: AppState, request: Request) -> Response {
     if shares_cache {
         if let Some(hit) = state.cache.get(&key) {
             ::metrics::counter!(names::CACHE_HITS).increment(1);
+            // a cached answer costs 1, charged before it is sent
+            let standing = match &meter {
+                Some(meter) => match state.quotas.charge(meter, 1, true).await {
+                    Verdict::Allowed(standing) => Some(standing),
+                    Verdict::Refused(standing) => {
+                        return rate_limit::refused(answer_type, &standing)
+                    }
+                },
+                None => None,
+            };
             // only successful answers are cached: the outcome of a hit is `ok`
             if let Some(operation) = hit.operation() {
                 trace::record_operation(operation.label());
@@ -136,7 +154,7 @@ async fn execute(state: AppState, request: Request) -> Response {
                 state.cache.insert(&key, hit, generation);
             }
             let response = if public { response } else { cache_headers::private(response) };
-            return with_cost(response, RequestCost { cost: 1, cached: true });
+            return metered(with_cost(response, RequestCost { cost: 1, cached: true }), standing);
         }
     }
     if shares_cache {
@@ -191,19 +209,46 @@ async fn execute(state: AppState, request: Request) -> Response {
             return refused.into_response();
         }
     }
-    let done = match run(&state, answer_type, batch, &principal, started).await {
+    let done = match run(&state, answer_type, batch, &principal, meter.as_ref(), started).await {
         Ok(done) => done,
         Err(refused) => return refused.into_response(),
     };
-    let cost = done.cost;
+    let (cost, standing) = (done.cost, done.standing);
     if !(done.ok && shares_cache) {
-        return with_cost(mark(answer(answer_type, done.status, done.body)), cost);
+        return metered(
+            with_cost(mark(answer(answer_type, done.status, done.body)), cost),
+            standing,
+        );
     }
     let operation = metrics::OperationMetrics::new(&done.label);
     let public_answer = Arc::new(PublicAnswer::of_operation(done.body, operation));
     state.cache.insert(&key, public_answer.clone(), generation);
     let response = public_answer.respond(&parts.headers, answer_type, &state.public_cache_control);
-    with_cost(if public { response } else { cache_headers::private(response) }, cost)
+    let response =
+        with_cost(if public { response } else { cache_headers::private(response) }, cost);
+    metered(response, standing)
+}
+
+/// The caller's quota standing in the answer's headers, when the caller is metered.
+fn metered(response: Response, standing: Option<Standing>) -> Response {
+    match standing {
+        Some(standing) => rate_limit::with_headers(response, &standing),
+        None => response,
+    }
+}
+
+/// Charges a request's cost to its caller before it runs: `Err` is the 429 to answer.
+async fn charge(
+    state: &AppState,
+    answer_type: AnswerType,
+    meter: Option<&Meter>,
+    cost: u64,
+) -> Result<Option<Standing>, Response> {
+    let Some(meter) = meter else { return Ok(None) };
+    match state.quotas.charge(meter, cost, false).await {
+        Verdict::Allowed(standing) => Ok(Some(standing)),
+        Verdict::Refused(standing) => Err(rate_limit::refused(answer_type, &standing)),
+    }
 }
 
 /// The answer Apollo's persisted-query link waits for to send the query's text: exactly this
@@ -224,9 +269,11 @@ fn with_cost(mut response: Response, cost: RequestCost) -> Response {
 struct Executed {
     status: StatusCode,
     body: Bytes,
-    /// Without any error: worth caching.
+    /// Without any error, and without a private field (`rateLimit`): worth caching.
     ok: bool,
     cost: RequestCost,
+    /// The caller's quota after this request's charge; `None` when the caller is unmetered.
+    standing: Option<Standing>,
     /// The operation's metrics label.
     label: String,
 }
@@ -237,8 +284,9 @@ async fn run(
     answer_type: AnswerType,
     batch: BatchRequest,
     principal: &Principal,
+    meter: Option<&Meter>,
     started: Instant,
-) -> Result<Executed, Refusal> {
+) -> Result<Executed, Response> {
     let label = operation_of(&batch);
     let size = match &batch {
         BatchRequest::Single(_) => 1,
@@ -249,7 +297,8 @@ async fn run(
             "a batch holds at most {} operations; this one holds {size}",
             state.http.max_batch
         );
-        return Err(refusal(StatusCode::BAD_REQUEST, message, "batch", &size.to_string()));
+        let value = size.to_string();
+        return Err(refusal(StatusCode::BAD_REQUEST, message, "batch", &value).into_response());
     }
     let batch = if state.http.introspection {
         batch
@@ -260,7 +309,9 @@ async fn run(
         };
         if asks {
             let message = "introspection is turned off on this server".to_owned();
-            return Err(refusal(StatusCode::BAD_REQUEST, message, "query", "__schema"));
+            return Err(
+                refusal(StatusCode::BAD_REQUEST, message, "query", "__schema").into_response()
+            );
         }
         batch.disable_introspection()
     };
@@ -283,8 +334,9 @@ async fn run(
                 AnswerType::GraphqlResponseJson => StatusCode::BAD_REQUEST,
             };
             let cost = RequestCost { cost: 1, cached: false };
+            let standing = charge(state, answer_type, meter, cost.cost).await?;
             let body = serialize(&response, true);
-            return Ok(Executed { status, body, ok: false, cost, label });
+            return Ok(Executed { status, body, ok: false, cost, standing, label });
         }
     };
     // public reads may go to a replica; writes, drafts, editors' and admins' reads never do
@@ -293,18 +345,26 @@ async fn run(
     } else {
         &state.db
     };
+    // reserved before it runs: over budget, nothing runs
+    let standing = charge(state, answer_type, meter, cost).await?;
     let batch = graphql::with_request_data(batch, db, principal, &state.reference);
+    let batch = match standing {
+        Some(standing) => batch.data(standing),
+        None => batch,
+    };
     let mut response = state.schema.execute_batch(batch).await;
     label_errors(&mut response);
     metrics::record_operation(&label, &batch_outcome(&response), started.elapsed());
-    let ok = response.is_ok();
+    // an answer with a private field (the caller's own quota) is nobody else's
+    let ok = response.is_ok() && response.cache_control().public;
     let request_error = is_request_error(&response);
     let status = match (answer_type, request_error) {
         (AnswerType::GraphqlResponseJson, true) => StatusCode::BAD_REQUEST,
         _ => StatusCode::OK,
     };
     let cost = RequestCost { cost, cached: false };
-    Ok(Executed { status, body: serialize(&response, request_error), ok, cost, label })
+    let body = serialize(&response, request_error);
+    Ok(Executed { status, body, ok, cost, standing, label })
 }
 
 /// The GraphQL request in a GET's query string: `query`, `operationName`, and `variables` and

@@ -15,6 +15,8 @@
 //! - `metrics`: HTTP and GraphQL counters and histograms, and `/metrics` itself.
 //! - `exports`: the bulk downloads (CSV, JSON, xlsx) with ETags and compression.
 //! - `panics`: a panicking request is answered INTERNAL with an error id; the server lives on.
+//! - `rate_limit`: the quota headers of every GraphQL answer, and the 429 of a caller over
+//!   budget (the counting itself is `crate::quotas`).
 use crate::cache::ResponseCache;
 use crate::config::HttpSettings;
 use crate::exports::Exports;
@@ -46,6 +48,7 @@ mod media;
 pub mod metrics;
 pub mod panics;
 mod persisted;
+mod rate_limit;
 pub mod request_id;
 mod schema;
 mod subscriptions;
@@ -76,6 +79,8 @@ pub struct AppState {
     pub persisted: Arc<persisted::PersistedQueries>,
     /// The schema's SDL, printed once.
     pub sdl: Arc<str>,
+    /// Every caller's budget of cost points per hour.
+    pub quotas: Arc<crate::quotas::Quotas>,
 }
 
 /// The API's routes; `/metrics` too unless `metrics_elsewhere` (it is then served by

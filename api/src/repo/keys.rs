@@ -25,12 +25,14 @@ pub async fn insert<C: ConnectionTrait>(
     role: Role,
     digest: &str,
     created_by: &str,
+    rate_limit: Option<i32>,
 ) -> Result<api_key::Model, DbErr> {
     api_key::ActiveModel {
         name: Set(name.to_owned()),
         role: Set(role),
         secret_sha256: Set(digest.to_owned()),
         created_by: Set(created_by.to_owned()),
+        rate_limit: Set(rate_limit.map(i64::from)),
         ..Default::default()
     }
     .insert(db)

@@ -18,8 +18,16 @@ pub async fn create(
     actor: &Actor,
     name: &str,
     role: Role,
+    rate_limit: Option<i32>,
 ) -> Result<CreatedKey> {
     run(db, actor, "createApiKey", None, async |txn| {
+        if let Some(limit) = rate_limit.filter(|limit| *limit < 0) {
+            return Err(ApiError::bad_input(
+                "rateLimit",
+                limit,
+                "a key's rate limit is 0 (unlimited) or more points per hour",
+            ));
+        }
         let name = name.trim();
         if name.is_empty() || name.chars().count() > 100 {
             return Err(ApiError::bad_input("name", name, "a key's name has 1 to 100 characters"));
@@ -38,8 +46,15 @@ pub async fn create(
             )));
         }
         let secret = auth::new_secret()?;
-        let key =
-            repo::keys::insert(txn, name, role, &auth::secret_digest(&secret), &actor.name).await?;
+        let key = repo::keys::insert(
+            txn,
+            name,
+            role,
+            &auth::secret_digest(&secret),
+            &actor.name,
+            rate_limit,
+        )
+        .await?;
         Ok(Done::new(CreatedKey { key, secret }, vec![("keys", 1)]))
     })
     .await

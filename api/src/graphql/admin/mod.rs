@@ -263,11 +263,15 @@ impl AdminMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "a unique name, which the audit log shows")] name: String,
         #[graphql(desc = "what the key may do")] role: Role,
+        #[graphql(desc = "the key's quota in cost points per hour (0: unlimited); without \
+                          it, the server's default for keys (OCINDEX_RATE_LIMIT_KEY)")]
+        rate_limit: Option<i32>,
     ) -> Result<CreatedApiKey> {
         let (rc, actor) = caller(ctx)?;
         checked(ctx, rc, &actor, None, || input::text("name", &name, input::MAX_NAME_CHARS))
             .await?;
-        Ok(CreatedApiKey(workflow::keys::create(&rc.db, &actor, &name, role).await?))
+        let key = workflow::keys::create(&rc.db, &actor, &name, role, rate_limit).await?;
+        Ok(CreatedApiKey(key))
     }
 
     /// Revokes an API key by name: its secret stops working at once. ADMIN.

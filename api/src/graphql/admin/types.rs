@@ -278,6 +278,12 @@ impl ApiKey {
     async fn revoked_at(&self) -> Option<DateTime<Utc>> {
         self.0.revoked_at.map(|t| t.with_timezone(&Utc))
     }
+
+    /// Its own quota in cost points per hour (0: unlimited); null: the server's default for
+    /// keys.
+    async fn rate_limit(&self) -> Option<i64> {
+        self.0.rate_limit
+    }
 }
 
 pub struct CreatedApiKey(pub workflow::keys::CreatedKey);
