@@ -12,10 +12,7 @@
 # Needs wrk, curl, python3 and runuser. All traffic goes to 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The whole load comes from one address: the quotas stay on, their cost is part of what is
-# measured, with budgets no run can spend (set these to 0 to measure without the limiter).
-export OCINDEX_RATE_LIMIT_ANONYMOUS=${OCINDEX_RATE_LIMIT_ANONYMOUS:-1000000000000}
-export OCINDEX_RATE_LIMIT_KEY=${OCINDEX_RATE_LIMIT_KEY:-1000000000000}
+source bench/lib.sh
 
 DATASET=${1:-${OCINDEX_DATASET:-../shared/data/global_oc_index.xlsx}}
 DURATION=${BENCH_SECONDS:-5}
@@ -36,15 +33,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-[ -f "$DATASET" ] || { echo "dataset not found: $DATASET" >&2; exit 1; }
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-if [ -n "${BENCH_BIN:-}" ]; then
-  BIN=$BENCH_BIN
-else
-  echo "== building the release binary"
-  cargo build --release -q -p ocindex
-  BIN=${CARGO_TARGET_DIR:-target}/release/ocindex
-fi
+bench_needs "$DATASET"
+bench_binary
 
 echo "== a primary and a streaming replica of this run's own"
 PRIMARY_PORT=$(free_port)

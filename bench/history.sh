@@ -15,10 +15,7 @@
 # bounds each cell; BENCH_BIN skips the release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# The whole load comes from one address: the quotas stay on, their cost is part of what is
-# measured, with budgets no run can spend (set these to 0 to measure without the limiter).
-export OCINDEX_RATE_LIMIT_ANONYMOUS=${OCINDEX_RATE_LIMIT_ANONYMOUS:-1000000000000}
-export OCINDEX_RATE_LIMIT_KEY=${OCINDEX_RATE_LIMIT_KEY:-1000000000000}
+source bench/lib.sh
 
 DATASET=${1:-${OCINDEX_DATASET:-../shared/data/global_oc_index.xlsx}}
 DURATION=${BENCH_SECONDS:-5}
@@ -30,24 +27,11 @@ TOKEN="bench-$(date +%s%N)"
 WORK=$(mktemp -d)
 SERVER_PID=
 
-cleanup() {
-  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
-  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 
-[ -f "$DATASET" ] || { echo "dataset not found: $DATASET" >&2; exit 1; }
-command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-command -v pgbench >/dev/null || { echo "pgbench is missing (Debian: postgresql-contrib)" >&2; exit 1; }
+bench_needs "$DATASET" pgbench
 
-if [ -n "${BENCH_BIN:-}" ]; then
-  BIN=$BENCH_BIN
-else
-  echo "== building the release binary"
-  cargo build --release -q -p ocindex
-  BIN=${CARGO_TARGET_DIR:-target}/release/ocindex
-fi
+bench_binary
 
 echo "== importing the official dataset into a fresh database"
 psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null

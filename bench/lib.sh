@@ -1,0 +1,36 @@
+# The benchmarks' shared set-up, sourced from the project's root by run.sh, history.sh and
+# fleet.sh.
+
+# The whole load comes from one address: the quotas stay on, their cost is part of what is
+# measured, with budgets no run can spend (set these to 0 to measure without the limiter).
+export OCINDEX_RATE_LIMIT_ANONYMOUS=${OCINDEX_RATE_LIMIT_ANONYMOUS:-1000000000000}
+export OCINDEX_RATE_LIMIT_KEY=${OCINDEX_RATE_LIMIT_KEY:-1000000000000}
+
+# Stops unless the dataset is there; installs wrk from Debian's packages when missing; with
+# `pgbench` as second argument, requires pgbench too.
+bench_needs() { # dataset [pgbench]
+  [ -f "$1" ] || { echo "dataset not found: $1" >&2; exit 1; }
+  command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
+  if [ "${2:-}" = pgbench ]; then
+    command -v pgbench >/dev/null || { echo "pgbench is missing (Debian: postgresql-contrib)" >&2; exit 1; }
+  fi
+}
+
+# Sets BIN: BENCH_BIN (a binary built elsewhere, another commit say, to compare in one
+# session), else this tree's release build.
+bench_binary() {
+  if [ -n "${BENCH_BIN:-}" ]; then
+    BIN=$BENCH_BIN
+  else
+    echo "== building the release binary"
+    cargo build --release -q -p ocindex
+    BIN=${CARGO_TARGET_DIR:-target}/release/ocindex
+  fi
+}
+
+# At exit: stops the server $SERVER_PID, drops the database $DB, removes the folder $WORK.
+bench_cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
