@@ -113,12 +113,14 @@ pub async fn changes<C: ConnectionTrait>(
         .into_iter()
         .map(|m| (m.country_id, (m.continent, m.region)))
         .collect();
-    let scores: BTreeMap<(i32, i32), (Decimal, bool)> = score::Entity::find()
+    // a score's `is_composite` is its indicator's (a foreign key says so): the value is all
+    // that can differ
+    let scores: BTreeMap<(i32, i32), Decimal> = score::Entity::find()
         .filter(score::Column::EditionId.eq(id))
         .all(db)
         .await?
         .into_iter()
-        .map(|s| ((s.country_id, s.indicator_id), (s.value, s.is_composite)))
+        .map(|s| ((s.country_id, s.indicator_id), s.value))
         .collect();
 
     let new_set: BTreeSet<i32> = data.indicator_ids.iter().copied().collect();
@@ -145,7 +147,7 @@ pub async fn changes<C: ConnectionTrait>(
         scores_written: new_scores
             .iter()
             // Decimal equality is numeric: 4.5 and 4.50 are the same score
-            .filter(|(k, v)| scores.get(k) != Some(&(**v, false)))
+            .filter(|(k, v)| scores.get(k) != Some(v))
             .map(|(&(c, i), &v)| (c, i, v))
             .collect(),
     })
@@ -225,18 +227,7 @@ pub async fn apply<C: ConnectionTrait>(
             .exec(db)
             .await?;
     }
-    if !changes.set_added.is_empty() {
-        edition_indicator::Entity::insert_many(changes.set_added.iter().map(|&indicator_id| {
-            edition_indicator::ActiveModel {
-                edition_id: Set(edition_id),
-                indicator_id: Set(indicator_id),
-            }
-        }))
-        .on_conflict(OnConflict::new().do_nothing().to_owned())
-        .do_nothing()
-        .exec_without_returning(db)
-        .await?;
-    }
+    super::editions::add_to_set(db, edition_id, &changes.set_added).await?;
     if !changes.members_written.is_empty() {
         country_edition::Entity::insert_many(changes.members_written.iter().map(
             |(country_id, continent, region)| country_edition::ActiveModel {
@@ -257,29 +248,7 @@ pub async fn apply<C: ConnectionTrait>(
         .exec_without_returning(db)
         .await?;
     }
-    // 5 columns × 10,000 rows stays under Postgres' 65,535 bind parameters
-    for chunk in changes.scores_written.chunks(10_000) {
-        score::Entity::insert_many(chunk.iter().map(|&(country_id, indicator_id, value)| {
-            score::ActiveModel {
-                edition_id: Set(edition_id),
-                country_id: Set(country_id),
-                indicator_id: Set(indicator_id),
-                is_composite: Set(false),
-                value: Set(value),
-            }
-        }))
-        .on_conflict(
-            OnConflict::columns([
-                score::Column::EditionId,
-                score::Column::CountryId,
-                score::Column::IndicatorId,
-            ])
-            .update_columns([score::Column::IsComposite, score::Column::Value])
-            .to_owned(),
-        )
-        .exec_without_returning(db)
-        .await?;
-    }
+    super::editions::upsert_scores(db, edition_id, &changes.scores_written).await?;
     Ok(edition_id)
 }
 
