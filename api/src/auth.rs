@@ -65,6 +65,17 @@ pub struct Actor {
     pub role: Role,
 }
 
+/// The name the audit log gives the operator's command line (`ocindex import`, …).
+pub const COMMAND_LINE: &str = "cli";
+
+impl Actor {
+    /// The operator at the command line: whoever can run `ocindex` against the database has
+    /// its owner's rights, so it acts as an ADMIN, under its own name and without a key.
+    pub fn command_line() -> Self {
+        Self { name: COMMAND_LINE.into(), key_id: None, role: Role::Admin }
+    }
+}
+
 /// The caller behind an `Authorization` header. No header is the anonymous public; a token
 /// that matches nothing (or a revoked key) is refused rather than served as anonymous.
 ///

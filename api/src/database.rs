@@ -95,6 +95,23 @@ async fn migrate(db: &DatabaseConnection) -> anyhow::Result<()> {
 }
 
 async fn ensure_database(database_url: &str) -> anyhow::Result<()> {
+    let (server, name, exists) = find_database(database_url).await?;
+    if !exists {
+        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+        match server.execute_unprepared(&format!("CREATE DATABASE {quoted}")).await {
+            Ok(_) => tracing::info!(database = %name, "created the database"),
+            // another process created it between our check and our create
+            Err(err) if err.to_string().contains("already exists") => {}
+            Err(err) => return Err(err).context("creating the database"),
+        }
+    }
+    server.close().await?;
+    Ok(())
+}
+
+/// A connection to the server of `database_url` (its `postgres` database), the name of the
+/// database the URL names, and whether it exists. Reads only.
+async fn find_database(database_url: &str) -> anyhow::Result<(DatabaseConnection, String, bool)> {
     let mut url = url::Url::parse(database_url).context("DATABASE_URL is not a URL")?;
     let name = url.path().trim_start_matches('/').to_owned();
     anyhow::ensure!(!name.is_empty(), "DATABASE_URL names no database: {}", redact(database_url));
@@ -114,17 +131,66 @@ async fn ensure_database(database_url: &str) -> anyhow::Result<()> {
         ))
         .await?
         .is_some();
-    if !exists {
-        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
-        match server.execute_unprepared(&format!("CREATE DATABASE {quoted}")).await {
-            Ok(_) => tracing::info!(database = %name, "created the database"),
-            // another process created it between our check and our create
-            Err(err) if err.to_string().contains("already exists") => {}
-            Err(err) => return Err(err).context("creating the database"),
-        }
-    }
+    Ok((server, name, exists))
+}
+
+/// Connects to a database that must exist with every migration applied, changing nothing:
+/// for the dry runs of the command line, which may read but create no database and migrate
+/// no schema. A missing or outdated database is an error that says how to make it.
+pub async fn connect_existing(database_url: &str) -> anyhow::Result<DatabaseConnection> {
+    let (server, name, exists) = find_database(database_url).await?;
     server.close().await?;
-    Ok(())
+    anyhow::ensure!(
+        exists,
+        "the database {name:?} does not exist on the server of {}: a dry run creates nothing \
+         (create and migrate it with `ocindex migrate`)",
+        redact(database_url)
+    );
+    let mut options = ConnectOptions::new(database_url);
+    options
+        .max_connections(2)
+        .sqlx_logging(false)
+        .map_sqlx_postgres_opts(|pg| pg.options(session_settings(None)));
+    let db = Database::connect(options)
+        .await
+        .with_context(|| format!("connecting to {}", redact(database_url)))?;
+    let pending = pending_migrations(&db).await?;
+    if let Some(first) = pending.first() {
+        anyhow::bail!(
+            "the database {name:?} is not migrated ({} migrations pending, the first {first}): \
+             a dry run changes no schema (apply them with `ocindex migrate`)",
+            pending.len()
+        );
+    }
+    Ok(db)
+}
+
+/// The migrations this binary knows that the database has not applied, in order. Reads the
+/// migration table without creating it (the migrator's own status query would).
+async fn pending_migrations(db: &DatabaseConnection) -> anyhow::Result<Vec<String>> {
+    let known: Vec<String> = Migrator::migrations().iter().map(|m| m.name().to_owned()).collect();
+    let table = db
+        .query_one(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT to_regclass('seaql_migrations') IS NOT NULL AS present",
+        ))
+        .await?
+        .map(|row| row.try_get::<bool>("", "present"))
+        .transpose()?
+        .unwrap_or(false);
+    if !table {
+        return Ok(known);
+    }
+    let applied: std::collections::HashSet<String> = db
+        .query_all(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT version FROM seaql_migrations",
+        ))
+        .await?
+        .into_iter()
+        .map(|row| row.try_get::<String>("", "version"))
+        .collect::<Result<_, _>>()?;
+    Ok(known.into_iter().filter(|name| !applied.contains(name)).collect())
 }
 
 /// The URL without its password, for messages.

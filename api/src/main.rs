@@ -1,9 +1,12 @@
 //! The `ocindex` command: serve, migrate, import, import-narratives, schema.
 use anyhow::Context as _;
 use clap::{Parser, Subcommand};
+use ocindex::auth::Actor;
 use ocindex::config::{Settings, TelemetrySettings, DEFAULT_BIND, DEFAULT_DATABASE_URL};
+use ocindex::error::ApiError;
 use ocindex::startup::Application;
-use ocindex::{database, graphql, healthcheck, import, telemetry};
+use ocindex::workflow::import;
+use ocindex::{database, graphql, healthcheck, telemetry};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -28,7 +31,8 @@ enum Command {
     /// Import the official dataset workbook (global_oc_index.xlsx).
     Import {
         file: PathBuf,
-        /// Check the file and report, writing nothing.
+        /// Check the file and report what a real run would write, writing nothing: the
+        /// database must exist and be migrated (a dry run creates and migrates nothing).
         #[arg(long)]
         dry_run: bool,
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
@@ -43,7 +47,8 @@ enum Command {
         /// The country of a single-country text (ISO3); by default each country is told by its text.
         #[arg(long)]
         country: Option<String>,
-        /// Check the file and show what would be imported, writing nothing.
+        /// Check the file and show what would be imported, writing nothing: the database
+        /// must exist and be migrated (a dry run creates and migrates nothing).
         #[arg(long)]
         dry_run: bool,
         #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
@@ -89,9 +94,14 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Import { file, dry_run, database_url } => {
             let bytes =
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
-            let db = database::connect_and_migrate(&database_url).await?;
+            let db = connect(&database_url, dry_run).await?;
             let started = std::time::Instant::now();
-            let report = import::import_dataset(&db, &bytes, dry_run).await?;
+            let report = if dry_run {
+                import::check_dataset(&db, &bytes).await
+            } else {
+                import::dataset(&db, &Actor::command_line(), &bytes, false).await
+            }
+            .map_err(failure)?;
             print!("{report}");
             println!("time:       {:.2} s", started.elapsed().as_secs_f64());
             if !report.succeeded() {
@@ -103,16 +113,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 std::fs::read(&file).with_context(|| format!("reading {}", file.display()))?;
             let text = String::from_utf8(bytes)
                 .with_context(|| format!("{} is not UTF-8 text", file.display()))?;
-            let db = database::connect_and_migrate(&database_url).await?;
+            let db = connect(&database_url, dry_run).await?;
             let started = std::time::Instant::now();
-            let report = import::narratives::import_narratives(
-                &db,
-                &text,
-                edition,
-                country.as_deref(),
-                dry_run,
-            )
-            .await?;
+            let country = country.as_deref();
+            let report = if dry_run {
+                import::check_narratives(&db, &text, edition, country).await
+            } else {
+                import::narratives(&db, &Actor::command_line(), &text, edition, country, false)
+                    .await
+            }
+            .map_err(failure)?;
             print!("{report}");
             println!("time:         {:.2} s", started.elapsed().as_secs_f64());
             if !report.succeeded() {
@@ -134,4 +144,19 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The database of an import: a dry run only reads, so it neither creates the database nor
+/// migrates it; a real import does both when needed, as the server does.
+async fn connect(database_url: &str, dry_run: bool) -> anyhow::Result<sea_orm::DatabaseConnection> {
+    if dry_run {
+        database::connect_existing(database_url).await
+    } else {
+        database::connect_and_migrate(database_url).await
+    }
+}
+
+/// An import that failed or was refused whole, as the command line tells it.
+fn failure(err: ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{} ({})", err.message(), err.code())
 }

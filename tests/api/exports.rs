@@ -1,6 +1,7 @@
 //! Bulk downloads: an analyst gets the Index with one URL, as CSV, JSON or the official
 //! workbook layout, which imports back into the same figures.
-use ocindex::import::import_dataset;
+use ocindex::auth::Actor;
+use ocindex::workflow::import;
 use ocindex_tests::{Content, TestApp, ADMIN_TOKEN};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
 use serde_json::{json, Value};
@@ -204,7 +205,7 @@ async fn a_downloaded_workbook_imports_back_into_the_same_figures() {
             format!("attachment; filename=\"ocindex-{year}.xlsx\"")
         );
         let book = response.bytes().await.unwrap().to_vec();
-        let report = import_dataset(&copy.db, &book, false).await.unwrap();
+        let report = import::dataset(&copy.db, &Actor::command_line(), &book, false).await.unwrap();
         assert!(report.succeeded(), "{report}");
         assert_eq!(report.editions, vec![year]);
         assert_eq!(report.countries, 193);

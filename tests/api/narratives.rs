@@ -1,6 +1,8 @@
 //! Narratives: the real country pages and PDF summary from ../shared/seeds imported,
 //! attributed, cleaned, linked to indicators, checked against the figures, and searched.
-use ocindex::import::narratives::{import_narratives, read, Catalog, NarrativeReport};
+use ocindex::auth::Actor;
+use ocindex::error::ApiError;
+use ocindex::import::narratives::{read, Catalog, NarrativeReport};
 use ocindex::repo::narratives::{replace, NewNarrative};
 use ocindex_tests::{seeds_dir, Content, TestApp, ADMIN_TOKEN};
 use sea_orm::{ConnectionTrait, DatabaseConnection, Statement};
@@ -111,6 +113,19 @@ const KGZ_2021: &[(&str, usize, &[&str])] = &[
 fn seed(name: &str) -> Option<String> {
     let dir = seeds_dir()?;
     Some(std::fs::read_to_string(dir.join(name)).expect("seed text readable"))
+}
+
+/// Imports as the command line does (`ocindex import-narratives`): through the workflow, as
+/// its operator.
+async fn import_narratives(
+    db: &DatabaseConnection,
+    text: &str,
+    year: i32,
+    country: Option<&str>,
+    dry_run: bool,
+) -> Result<NarrativeReport, ApiError> {
+    let operator = Actor::command_line();
+    ocindex::workflow::import::narratives(db, &operator, text, year, country, dry_run).await
 }
 
 async fn import(app: &TestApp, text: &str, year: i32, country: Option<&str>) -> NarrativeReport {
@@ -481,6 +496,32 @@ async fn reimporting_replaces_and_never_duplicates() {
     assert!(import(&app, &summary, 2021, Some("KGZ")).await.succeeded());
     assert_eq!(counts(&app).await, once);
     assert_eq!(mapping(&app, "KAZ", 2023).await, expected(KAZ_2023));
+}
+
+#[tokio::test]
+async fn a_re_import_that_changes_nothing_writes_nothing() {
+    let Some(pages) = seed(PAGES) else { return };
+    let Some(app) = TestApp::spawn(Content::Official).await else { return };
+    let first = import(&app, &pages, 2023, None).await;
+    assert!(first.written && first.countries_changed == 2, "{first}");
+    let versions = |db: DatabaseConnection| async move {
+        let sql = "SELECT concat_ws('|',
+            (SELECT string_agg(concat_ws(',', id, xmin::text), ';' ORDER BY id) FROM narratives),
+            (SELECT string_agg(xmin::text, ';' ORDER BY narrative_id, indicator_id) FROM narrative_indicators),
+            (SELECT string_agg(xmin::text, ';' ORDER BY id) FROM indicators)) AS v";
+        let row = db.query_one(Statement::from_string(db.get_database_backend(), sql)).await;
+        row.unwrap().unwrap().try_get::<String>("", "v").unwrap()
+    };
+    let before = (digest(&app.db).await, versions(app.db.clone()).await);
+    let dry = import_narratives(&app.db, &pages, 2023, None, true).await.unwrap();
+    assert_eq!((dry.countries_changed, dry.descriptions_stored), (0, 0), "{dry}");
+    assert!(dry.to_string().contains("dry run: nothing written"), "{dry}");
+    let again = import(&app, &pages, 2023, None).await;
+    assert!(again.succeeded(), "{again}");
+    assert!(!again.written, "{again}");
+    assert_eq!((again.countries_changed, again.descriptions_stored), (0, 0));
+    assert!(again.to_string().contains("nothing changed"), "{again}");
+    assert_eq!((digest(&app.db).await, versions(app.db.clone()).await), before, "no row rewritten");
 }
 
 #[tokio::test]

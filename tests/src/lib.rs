@@ -331,8 +331,10 @@ async fn build_template(server: &DatabaseConnection, name: &str, content: Conten
         }
         Content::Official => {
             let bytes = std::fs::read(dataset_path().expect("dataset")).expect("dataset readable");
-            let report =
-                ocindex::import::import_dataset(&db, &bytes, false).await.expect("import runs");
+            let operator = ocindex::auth::Actor::command_line();
+            let report = ocindex::workflow::import::dataset(&db, &operator, &bytes, false)
+                .await
+                .expect("import runs");
             assert!(report.succeeded(), "the official dataset imports: {report}");
         }
     }

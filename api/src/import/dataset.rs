@@ -1,10 +1,11 @@
 //! Reader of the official dataset workbook: one sheet per edition named `YEAR_dataset`, one
 //! row per country, a column per indicator (composites spelled "Criminality" in 2021 and
 //! "Criminality avg," in 2023). Every problem is collected, with its sheet, row and column.
-use super::{workbook, CountryRow, EditionData, Problem};
+use super::{workbook, Problem};
 use crate::domain::Continent;
 use crate::input;
 use crate::methodology::{evaluate, round_half_up, Exact, HalfStep, Node};
+use crate::repo::dataset::{CountryRow, EditionData};
 use calamine::{Data, Reader, Xlsx};
 use entity::indicator;
 use reference::{alias_key, slugify, INDICATORS};

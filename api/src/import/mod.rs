@@ -1,93 +1,17 @@
 //! Importers: readers that turn a source (the official xlsx, narrative texts, the bundled
-//! sample) into validated data, each written in a single transaction.
+//! sample) into validated data, and the reports of what they found. The readers touch no
+//! database; an import is written by the workflow ([`crate::workflow::import`]), in one
+//! transaction with its audit entry.
 pub mod dataset;
 pub mod narratives;
 mod report;
 pub mod sample;
 pub mod workbook;
 
-pub use report::{ImportReport, Problem};
-
-use crate::domain::Continent;
-use crate::methodology::HalfStep;
-
-/// One edition as a source gives it, resolved against the database's countries and indicators.
-#[derive(Debug, Clone)]
-pub struct EditionData {
-    pub year: i32,
-    pub title: String,
-    /// The edition's indicator set (composites included), by indicator id.
-    pub indicator_ids: Vec<i32>,
-    pub rows: Vec<CountryRow>,
-}
-
-#[derive(Debug, Clone)]
-pub struct CountryRow {
-    pub country_id: i32,
-    pub continent: Continent,
-    pub region: String,
-    /// Entered scores of raw indicators, by indicator id.
-    pub scores: Vec<(i32, HalfStep)>,
-}
-
-impl EditionData {
-    pub fn score_count(&self) -> usize {
-        self.rows.iter().map(|r| r.scores.len()).sum()
-    }
-}
+pub use report::{CountryReport, ImportReport, NarrativeLine, NarrativeReport, Problem};
 
 use crate::repo;
 use sea_orm::{ConnectionTrait, DatabaseConnection, DbErr, TransactionTrait};
-
-/// Imports the official dataset workbook: reads and checks everything first, then writes all
-/// editions and rebuilds the derived figures in one transaction. With any problem, or in a
-/// dry run, nothing is written.
-#[tracing::instrument(skip(db, bytes), fields(bytes = bytes.len()))]
-pub async fn import_dataset(
-    db: &DatabaseConnection,
-    bytes: &[u8],
-    dry_run: bool,
-) -> Result<ImportReport, DbErr> {
-    crate::telemetry::timed("import", import_workbook(db, bytes, dry_run)).await
-}
-
-async fn import_workbook(
-    db: &DatabaseConnection,
-    bytes: &[u8],
-    dry_run: bool,
-) -> Result<ImportReport, DbErr> {
-    let catalog = dataset::Catalog {
-        indicators: repo::catalog::indicators(db).await?,
-        aliases: repo::catalog::alias_index(db).await?,
-    };
-    // unpacking and checking a workbook is CPU work: on a blocking thread, not the server's
-    let owned = bytes.to_vec();
-    let reading = tokio::task::spawn_blocking(move || dataset::read(&owned, &catalog))
-        .await
-        .map_err(|err| DbErr::Custom(format!("the workbook reader failed: {err}")))?;
-    let mut report = ImportReport {
-        dry_run,
-        editions: reading.editions.iter().map(|e| e.year).collect(),
-        countries: reading.countries,
-        scores_written: reading.editions.iter().map(EditionData::score_count).sum(),
-        composites_checked: reading.composites_checked,
-        composites_reproduced: reading.composites_reproduced,
-        figures_stored: 0,
-        problems: reading.problems,
-    };
-    if dry_run || !report.succeeded() {
-        return Ok(report);
-    }
-    let txn = db.begin().await?;
-    repo::editions::lock_for_writing(&txn).await?;
-    for edition in &reading.editions {
-        repo::dataset::replace_published_edition(&txn, edition).await?;
-    }
-    report.figures_stored = repo::figures::recompute(&txn).await?.figures;
-    txn.commit().await?;
-    repo::figures::analyze(db).await?;
-    Ok(report)
-}
 
 /// Loads the bundled sample when the database holds no edition yet. Returns whether it did.
 #[tracing::instrument(skip(db))]

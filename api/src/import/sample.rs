@@ -1,8 +1,8 @@
 //! The bundled sample: the published 2021 and 2023 scores of Kazakhstan and Kyrgyzstan, so
 //! that a first run shows real figures, and a few narratives in the project's own words.
-use super::{CountryRow, EditionData};
 use crate::domain::Continent;
 use crate::methodology::HalfStep;
+use crate::repo::dataset::{CountryRow, EditionData};
 use entity::{country, indicator};
 use reference::INDICATORS;
 use rust_decimal::Decimal;

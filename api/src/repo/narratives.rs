@@ -55,6 +55,38 @@ pub async fn replace<C: ConnectionTrait>(
     Ok(())
 }
 
+/// Whether the narratives of a country in an edition are `narratives` already: the same
+/// headings, texts and indicators, in the same order. A re-import compares before it writes,
+/// so that storing what is stored rewrites no row.
+#[tracing::instrument(skip(db, narratives), fields(count = narratives.len()))]
+pub async fn stored_as<C: ConnectionTrait>(
+    db: &C,
+    edition_id: i32,
+    country_id: i32,
+    narratives: &[NewNarrative],
+) -> Result<bool, DbErr> {
+    let stored = narrative::Entity::find()
+        .filter(narrative::Column::EditionId.eq(edition_id))
+        .filter(narrative::Column::CountryId.eq(country_id))
+        .order_by_asc(narrative::Column::Position)
+        .all(db)
+        .await?;
+    if stored.len() != narratives.len() {
+        return Ok(false);
+    }
+    let ids: Vec<i32> = stored.iter().map(|n| n.id).collect();
+    let mut covered: HashMap<i32, Vec<i32>> = HashMap::new();
+    for link in indicators_of(db, &ids).await? {
+        covered.entry(link.narrative_id).or_default().push(link.indicator_id);
+    }
+    Ok(stored.iter().zip(narratives).enumerate().all(|(position, (old, new))| {
+        old.position == position as i32
+            && old.heading == new.heading
+            && old.body == new.body
+            && covered.get(&old.id).map_or(&[][..], Vec::as_slice) == new.indicator_ids.as_slice()
+    }))
+}
+
 /// Every spelling of every country's name, as (ISO3, spelling): narrative texts are told
 /// apart by the countries they name.
 #[tracing::instrument(skip(db))]

@@ -1,19 +1,31 @@
-//! The official dataset and narrative texts uploaded through GraphQL: the CLI's engine,
-//! audited, under the workflow's rule for published editions. The dataset import writes
-//! published editions and is ADMIN's alone (its guard). A narrative import into a published
-//! edition needs ADMIN too: an EDITOR works on drafts, as with `upsertNarratives`, and is
-//! refused with `FORBIDDEN` (audited) until an ADMIN reopens the edition.
-use super::{record_refusal, Actor};
+//! The official dataset and narrative texts, from a GraphQL upload or the command line: read
+//! before the transaction (CPU work, on a blocking thread, holding no lock), then checked and
+//! written under the workflow's rules, in one transaction with the audit entry. A file with
+//! problems is not an error: the report lists them, nothing is written, and the audit log
+//! records a refusal with the problem count. A dry run checks everything a real run does
+//! (under the lock, so that it sees what a real run would) and writes only its audit entry.
+//!
+//! The dataset import writes published editions and is ADMIN's alone (its guard). A narrative
+//! import into a published edition needs ADMIN too: an EDITOR works on drafts, as with
+//! `upsertNarratives`, and is refused with `FORBIDDEN` (audited) until an ADMIN reopens the
+//! edition. The command line acts as ADMIN ([`Actor::command_line`]).
+//!
+//! [`check_dataset`] and [`check_narratives`] are the command line's dry runs: the same
+//! checks in a read-only transaction, writing nothing at all, not even an audit entry, so
+//! that they can run against a database one may only read.
+use super::{record_refusal, refuse, run_with, Actor, Counts, Done, Outcome};
 use crate::auth::Role;
 use crate::error::{ApiError, Result};
-use crate::import::narratives::{ImportError, NarrativeReport, Published};
-use crate::import::{self, ImportReport};
+use crate::import::narratives::{self, store};
+use crate::import::{dataset, ImportReport, NarrativeReport, Problem};
 use crate::repo;
-use entity::values::AuditOutcome;
-use sea_orm::DatabaseConnection;
+use crate::telemetry::timed;
+use sea_orm::{
+    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait,
+};
 
-/// Imports (or, in a dry run, checks) the workbook. A file with problems is not an error: the
-/// report lists them and nothing is written; the audit log records it as refused.
+/// Imports (or, in a dry run, checks) the workbook.
+#[tracing::instrument(skip(db, actor, bytes), fields(bytes = bytes.len()))]
 pub async fn dataset(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -21,26 +33,102 @@ pub async fn dataset(
     dry_run: bool,
 ) -> Result<ImportReport> {
     let operation = if dry_run { "importDataset (dry run)" } else { "importDataset" };
-    let report = match import::import_dataset(db, bytes, dry_run).await {
-        Ok(report) => report,
+    let reading = match read_workbook(db, bytes).await {
+        Ok(reading) => reading,
         Err(err) => {
-            let err = ApiError::from(err);
             record_refusal(db, actor, operation, None, &err).await;
             return Err(err);
         }
     };
-    let counts = serde_json::json!({
-        "editions": report.editions.len(),
-        "countries": report.countries,
-        "scores": report.scores_written,
-        "figures": report.figures_stored,
-        "problems": report.problems.len(),
+    let work = run_with(db, actor, operation, None, async |txn| {
+        let (mut report, changes) = compare_dataset(txn, &reading, dry_run).await?;
+        if !report.succeeded() {
+            return Ok(refused(report.problems.clone(), report));
+        }
+        // when nothing changes nothing is written: no row, no figure rebuilt, and no change
+        // notification that would empty every server's cache
+        if !dry_run && report.rows_changed > 0 {
+            for (edition, changes) in reading.editions.iter().zip(&changes) {
+                repo::dataset::apply(txn, edition, changes).await?;
+            }
+            report.figures_stored = repo::figures::recompute(txn).await?.figures;
+        }
+        let counts = dataset_counts(&report);
+        Ok(Outcome::Commit(Done::new(report, counts)))
     });
-    record(db, actor, operation, None, counts, &report).await;
+    let report = timed("import", work).await?;
+    if report.written() {
+        // published editions are read by everyone: plan their queries on fresh statistics
+        if let Err(err) = repo::figures::analyze(db).await {
+            tracing::warn!(error = %err, "analyzing the tables after an import");
+        }
+    }
     Ok(report)
 }
 
-/// Imports (or checks) narrative texts for an edition; audited like the dataset import.
+/// The command line's dry run of [`dataset`]: the same checks, read only, not audited.
+pub async fn check_dataset(db: &DatabaseConnection, bytes: &[u8]) -> Result<ImportReport> {
+    let reading = read_workbook(db, bytes).await?;
+    let txn = read_only(db).await?;
+    let (report, _) = compare_dataset(&txn, &reading, true).await?;
+    txn.rollback().await?;
+    Ok(report)
+}
+
+/// Reads the workbook against the database's indicators and country spellings.
+async fn read_workbook(db: &DatabaseConnection, bytes: &[u8]) -> Result<dataset::Reading> {
+    let catalog = dataset::Catalog {
+        indicators: repo::catalog::indicators(db).await?,
+        aliases: repo::catalog::alias_index(db).await?,
+    };
+    // unpacking and checking a workbook is CPU work: on a blocking thread, not the server's
+    let owned = bytes.to_vec();
+    tokio::task::spawn_blocking(move || dataset::read(&owned, &catalog))
+        .await
+        .map_err(|err| ApiError::internal(anyhow::anyhow!("the workbook reader failed: {err}")))
+}
+
+/// The report of a reading, with what writing each of its editions would change (nothing
+/// when it has problems). Reads only.
+async fn compare_dataset<C: ConnectionTrait>(
+    db: &C,
+    reading: &dataset::Reading,
+    dry_run: bool,
+) -> Result<(ImportReport, Vec<repo::dataset::EditionChanges>)> {
+    let mut report = ImportReport {
+        dry_run,
+        editions: reading.editions.iter().map(|e| e.year).collect(),
+        countries: reading.countries,
+        scores_read: reading.editions.iter().map(repo::dataset::EditionData::score_count).sum(),
+        composites_checked: reading.composites_checked,
+        composites_reproduced: reading.composites_reproduced,
+        problems: reading.problems.clone(),
+        ..ImportReport::default()
+    };
+    let mut all = Vec::new();
+    if report.succeeded() {
+        for edition in &reading.editions {
+            let changes = repo::dataset::changes(db, edition).await?;
+            report.scores_written += changes.scores_written.len();
+            report.rows_changed += changes.rows();
+            all.push(changes);
+        }
+    }
+    Ok((report, all))
+}
+
+fn dataset_counts(report: &ImportReport) -> Counts {
+    vec![
+        ("editions", report.editions.len() as i64),
+        ("countries", report.countries as i64),
+        ("scores", report.scores_written as i64),
+        ("rows", report.rows_changed as i64),
+        ("figures", report.figures_stored as i64),
+    ]
+}
+
+/// Imports (or checks) narrative texts for an edition.
+#[tracing::instrument(skip(db, actor, text), fields(bytes = text.len()))]
 pub async fn narratives(
     db: &DatabaseConnection,
     actor: &Actor,
@@ -50,64 +138,124 @@ pub async fn narratives(
     dry_run: bool,
 ) -> Result<NarrativeReport> {
     let operation = if dry_run { "importNarratives (dry run)" } else { "importNarratives" };
-    let published =
-        if actor.role.includes(Role::Admin) { Published::Writable } else { Published::Locked };
-    let imported =
-        import::narratives::import_narratives_as(db, text, edition, country, dry_run, published)
-            .await;
-    let narratives = match imported {
-        Ok(report) => report,
+    let read = match read_texts(db, actor, text, edition, country).await {
+        Ok(read) => read,
         Err(err) => {
-            let err = match err {
-                ImportError::Database(err) => ApiError::from(err),
-                ImportError::Locked { year } => ApiError::Forbidden(format!(
-                    "the {year} edition is published: only an ADMIN may import narratives into \
-                     it; an EDITOR works on drafts (an ADMIN can reopen it with reopenEdition)"
-                )),
-            };
             record_refusal(db, actor, operation, Some(edition), &err).await;
             return Err(err);
         }
     };
-    let report = ImportReport::from(&narratives);
-    let counts = serde_json::json!({
-        "countries": report.countries,
-        "narratives": narratives.countries.iter().map(|c| c.narratives.len()).sum::<usize>(),
-        "problems": report.problems.len(),
+    let work = run_with(db, actor, operation, Some(edition), async |txn| {
+        let (stored, reading) = match read {
+            Read::Refused(problem) => {
+                let mut report = store::report(edition, dry_run);
+                report.problems.push(problem);
+                return Ok(refused(report.problems.clone(), report));
+            }
+            Read::Read(stored, reading) => (stored, reading),
+        };
+        // the edition's state is read again under the lock: it may have changed meanwhile
+        let current = repo::catalog::edition_by_year(txn, edition, repo::Visibility::All).await?;
+        let Some(current) = current.filter(|e| e.id == stored.edition.id) else {
+            let mut report = store::report(edition, dry_run);
+            let reason = format!("the edition {edition} was deleted during the import");
+            report.problems.push(store::missing_edition(edition, reason));
+            return Ok(refused(report.problems.clone(), report));
+        };
+        may_write(actor, &current)?;
+        let mut report = store::report(edition, dry_run);
+        let writes = store::check(txn, &stored, reading, &mut report).await?;
+        if !report.succeeded() {
+            return Ok(refused(report.problems.clone(), report));
+        }
+        store::write(txn, current.id, &writes, dry_run, &mut report).await?;
+        let counts = vec![
+            ("countries", report.countries.len() as i64),
+            ("narratives", report.countries.iter().map(|c| c.narratives.len() as i64).sum()),
+            ("changed", report.countries_changed as i64),
+            ("descriptions", report.descriptions_stored as i64),
+        ];
+        Ok(Outcome::Commit(Done::new(report, counts)))
     });
-    record(db, actor, operation, Some(edition), counts, &report).await;
-    Ok(narratives)
+    timed("import_narratives", work).await
 }
 
-/// Records an import in the audit log: a file with problems is a refusal.
-async fn record(
+/// The command line's dry run of [`narratives`]: the same checks, read only, not audited.
+pub async fn check_narratives(
+    db: &DatabaseConnection,
+    text: &str,
+    edition: i32,
+    country: Option<&str>,
+) -> Result<NarrativeReport> {
+    let mut report = store::report(edition, true);
+    let (stored, reading) =
+        match read_texts(db, &Actor::command_line(), text, edition, country).await? {
+            Read::Refused(problem) => {
+                report.problems.push(problem);
+                return Ok(report);
+            }
+            Read::Read(stored, reading) => (stored, reading),
+        };
+    let txn = read_only(db).await?;
+    let writes = store::check(&txn, &stored, reading, &mut report).await?;
+    if report.succeeded() {
+        store::write(&txn, stored.edition.id, &writes, true, &mut report).await?;
+    }
+    txn.rollback().await?;
+    Ok(report)
+}
+
+/// A narrative text read against its edition's catalogue, or why it could not be.
+enum Read {
+    Read(Box<store::Stored>, narratives::Reading),
+    /// The edition does not exist.
+    Refused(Problem),
+}
+
+async fn read_texts(
     db: &DatabaseConnection,
     actor: &Actor,
-    operation: &str,
-    edition: Option<i32>,
-    counts: serde_json::Value,
-    report: &ImportReport,
-) {
-    let (outcome, code, message) = if report.succeeded() {
-        (AuditOutcome::Ok, None, None)
-    } else {
-        let message =
-            format!("the file has {} problems; nothing was written", report.problems.len());
-        (AuditOutcome::Refused, Some("BAD_USER_INPUT".to_owned()), Some(message))
+    text: &str,
+    edition: i32,
+    country: Option<&str>,
+) -> Result<Read> {
+    let stored = match store::load(db, edition).await? {
+        Ok(stored) => stored,
+        Err(problem) => return Ok(Read::Refused(problem)),
     };
-    let entry = repo::audit::NewEntry {
-        actor: actor.name.clone(),
-        api_key_id: actor.key_id,
-        role: actor.role,
-        operation: operation.to_owned(),
-        // a workbook holds several editions: the counts say how many
-        edition,
-        counts,
-        outcome,
-        code,
-        message,
-    };
-    if let Err(err) = repo::audit::record(db, entry).await {
-        tracing::error!(error = %err, "could not record an import in the audit log");
+    // refused before the text is read; checked again under the lock
+    may_write(actor, &stored.edition)?;
+    // Reading is CPU work on the caller's text: on a blocking thread, before the transaction
+    // opens, so that it neither stalls the server nor holds the lock.
+    let (owned, given) = (text.to_owned(), country.map(str::to_owned));
+    let (reading, stored) = tokio::task::spawn_blocking(move || {
+        let reading = narratives::read(&owned, &stored.catalog, given.as_deref());
+        (reading, stored)
+    })
+    .await
+    .map_err(|err| ApiError::internal(anyhow::anyhow!("the narrative reader failed: {err}")))?;
+    Ok(Read::Read(Box::new(stored), reading))
+}
+
+/// The published-edition rule: only an ADMIN changes a published edition's narratives.
+fn may_write(actor: &Actor, edition: &entity::edition::Model) -> Result<()> {
+    if edition.is_published() && !actor.role.includes(Role::Admin) {
+        return Err(ApiError::Forbidden(format!(
+            "the {} edition is published: only an ADMIN may import narratives into it; an \
+             EDITOR works on drafts (an ADMIN can reopen it with reopenEdition)",
+            edition.year
+        )));
     }
+    Ok(())
+}
+
+/// A report with problems: rolled back and audited as refused, with the problem count.
+fn refused<T>(problems: Vec<Problem>, report: T) -> Outcome<T> {
+    let message = format!("the file has {} problems; nothing was written", problems.len());
+    Outcome::Refuse { value: report, because: refuse("file", message, &problems) }
+}
+
+/// A transaction that Postgres refuses to write in: a dry run's guarantee.
+async fn read_only(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
+    Ok(db.begin_with_config(None, Some(AccessMode::ReadOnly)).await?)
 }

@@ -35,6 +35,17 @@ impl<T> Done<T> {
     }
 }
 
+/// How an operation's work ended: with its writes to commit, or refused with an answer for
+/// the caller (an import's report, which lists the file's problems: not an error).
+pub enum Outcome<T> {
+    Commit(Done<T>),
+    /// Roll back, record the refusal `because`, and answer `value`.
+    Refuse {
+        value: T,
+        because: ApiError,
+    },
+}
+
 /// Runs `work` in one transaction that holds the write lock. On success the audit entry is
 /// written in the same transaction, which then commits; on failure the transaction is rolled
 /// back and the refusal is recorded on its own.
@@ -45,29 +56,58 @@ pub async fn run<T>(
     edition: Option<i32>,
     work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<Done<T>>,
 ) -> Result<T> {
+    run_with(db, actor, operation, edition, async move |txn| work(txn).await.map(Outcome::Commit))
+        .await
+}
+
+/// [`run`] for work that may be refused with an answer rather than an error (the imports:
+/// a file with problems gets its report). A refusal rolls back, is recorded like an error's
+/// (its problem count from `because`), and the caller gets the answer.
+pub async fn run_with<T>(
+    db: &DatabaseConnection,
+    actor: &Actor,
+    operation: &str,
+    edition: Option<i32>,
+    work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<Outcome<T>>,
+) -> Result<T> {
+    // Ok(Ok(value)): committed; Ok(Err(..)): refused with an answer; Err(..): refused or failed
     let attempt = async {
         let txn = db.begin().await?;
         repo::editions::lock_for_writing(&txn).await?;
         match work(&txn).await {
-            Ok(done) => {
+            Ok(Outcome::Commit(done)) => {
                 let entry = entry(actor, operation, edition, &done.counts, None);
                 repo::audit::record(&txn, entry).await?;
                 txn.commit().await?;
-                Ok(done.value)
+                Ok(Ok(done.value))
+            }
+            Ok(Outcome::Refuse { value, because }) => {
+                roll_back(txn).await;
+                Ok(Err((value, because)))
             }
             Err(err) => {
-                if let Err(rollback) = txn.rollback().await {
-                    tracing::warn!(error = %rollback, "rolling back a refused operation");
-                }
+                roll_back(txn).await;
                 Err(err)
             }
         }
     };
-    let result = attempt.await;
-    if let Err(err) = &result {
-        record_refusal(db, actor, operation, edition, err).await;
+    match attempt.await {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err((value, because))) => {
+            record_refusal(db, actor, operation, edition, &because).await;
+            Ok(value)
+        }
+        Err(err) => {
+            record_refusal(db, actor, operation, edition, &err).await;
+            Err(err)
+        }
     }
-    result
+}
+
+async fn roll_back(txn: DatabaseTransaction) {
+    if let Err(rollback) = txn.rollback().await {
+        tracing::warn!(error = %rollback, "rolling back a refused operation");
+    }
 }
 
 /// Records an attempt that was refused (or failed) and wrote nothing. A failure to record it

@@ -403,7 +403,8 @@ impl ImportReport {
         self.1.as_ref()
     }
 
-    /// True when only checked: nothing was written.
+    /// True when only checked: nothing was written, and the counts say what a real run would
+    /// write.
     async fn dry_run(&self) -> bool {
         self.0.dry_run
     }
@@ -423,7 +424,8 @@ impl ImportReport {
         self.0.countries as i32
     }
 
-    /// Entered scores written (or that a real run would write).
+    /// Entered scores written because they are new or changed; in a dry run, those a real
+    /// run would write. 0 when the database holds the file's scores already.
     async fn scores_written(&self) -> i32 {
         self.0.scores_written as i32
     }
@@ -438,7 +440,8 @@ impl ImportReport {
         self.0.composites_reproduced as i32
     }
 
-    /// Derived figures stored after the import.
+    /// Derived figures stored after the import: 0 in a dry run, and when the import changed
+    /// nothing (the figures are then as they were).
     async fn figures_stored(&self) -> i32 {
         self.0.figures_stored as i32
     }
