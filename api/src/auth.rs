@@ -68,11 +68,20 @@ pub struct Actor {
 /// The name the audit log gives the operator's command line (`ocindex import`, …).
 pub const COMMAND_LINE: &str = "cli";
 
+/// The name the audit log gives a server that loads the bundled sample into an empty database.
+pub const SAMPLE_LOADER: &str = "sample";
+
 impl Actor {
     /// The operator at the command line: whoever can run `ocindex` against the database has
     /// its owner's rights, so it acts as an ADMIN, under its own name and without a key.
     pub fn command_line() -> Self {
         Self { name: COMMAND_LINE.into(), key_id: None, role: Role::Admin }
+    }
+
+    /// A starting server filling an empty database with the bundled sample (`OCINDEX_SAMPLE`,
+    /// set by its operator): as the operator's own, it acts as an ADMIN.
+    pub fn sample_loader() -> Self {
+        Self { name: SAMPLE_LOADER.into(), key_id: None, role: Role::Admin }
     }
 }
 

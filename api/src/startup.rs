@@ -10,7 +10,7 @@ use crate::replicas::Replicas;
 use crate::serve::{self, ConnectionLimits};
 use crate::telemetry::{self, names};
 use crate::webhooks::{self, EventHub};
-use crate::{database, graphql, import};
+use crate::{database, graphql, workflow};
 use anyhow::Context as _;
 use sea_orm::DatabaseConnection;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -67,8 +67,18 @@ impl Application {
         let statements = Arc::new(AtomicU64::new(0));
         observe_statements(&mut db, "primary", Some(statements.clone()));
         observe_pool(&db, "primary");
-        if settings.load_sample && import::load_sample_if_empty(&db).await? {
-            tracing::info!("loaded the bundled sample (Kazakhstan and Kyrgyzstan, 2021 and 2023)");
+        if settings.load_sample {
+            let loaded = workflow::import::sample(&db).await.map_err(|err| match err {
+                crate::error::ApiError::Internal(cause) => {
+                    anyhow::anyhow!("loading the bundled sample: {cause:#}")
+                }
+                refused => anyhow::anyhow!("loading the bundled sample: {}", refused.message()),
+            })?;
+            if loaded {
+                tracing::info!(
+                    "loaded the bundled sample (Kazakhstan and Kyrgyzstan, 2021 and 2023)"
+                );
+            }
         }
         let cache = Arc::new(ResponseCache::new(settings.cache_max_bytes));
         cache.clone().listen(settings.database_url.clone()).await;

@@ -347,3 +347,13 @@ async fn subscribers_on_every_server_hear_of_a_publication() {
     assert_eq!(event(&published), expected);
     assert_eq!(event(&receive(&mut admin).await), expected);
 }
+
+/// With nothing in the outbox the worker must sleep its full poll interval: the query that
+/// tells it when the next delivery is due answered 0 s instead of "none", and an idle server
+/// polled Postgres 45 times a second.
+#[tokio::test]
+async fn an_empty_outbox_has_nothing_due() {
+    let app = TestApp::spawn(Content::Sample).await.expect("sample");
+    let due = ocindex::repo::webhooks::next_due_in(&app.db).await.expect("the outbox reads");
+    assert_eq!(due, None, "nothing is pending, so nothing is due");
+}

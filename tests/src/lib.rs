@@ -327,7 +327,7 @@ async fn build_template(server: &DatabaseConnection, name: &str, content: Conten
     match content {
         Content::Empty => {}
         Content::Sample => {
-            assert!(ocindex::import::load_sample_if_empty(&db).await.expect("sample loads"));
+            assert!(ocindex::workflow::import::sample(&db).await.expect("sample loads"));
         }
         Content::Official => {
             let bytes = std::fs::read(dataset_path().expect("dataset")).expect("dataset readable");

@@ -17,12 +17,13 @@ use super::{record_refusal, refuse, run_with, Actor, Counts, Done, Outcome};
 use crate::auth::Role;
 use crate::error::{ApiError, Result};
 use crate::import::narratives::{self, store};
-use crate::import::{dataset, ImportReport, NarrativeReport, Problem};
+use crate::import::{dataset, sample, ImportReport, NarrativeReport, Problem};
 use crate::repo;
 use crate::telemetry::timed;
 use sea_orm::{
     AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, TransactionTrait,
 };
+use std::collections::BTreeMap;
 
 /// Imports (or, in a dry run, checks) the workbook.
 #[tracing::instrument(skip(db, actor, bytes), fields(bytes = bytes.len()))]
@@ -258,4 +259,62 @@ fn refused<T>(problems: Vec<Problem>, report: T) -> Outcome<T> {
 /// A transaction that Postgres refuses to write in: a dry run's guarantee.
 async fn read_only(db: &DatabaseConnection) -> Result<DatabaseTransaction> {
     Ok(db.begin_with_config(None, Some(AccessMode::ReadOnly)).await?)
+}
+
+/// Loads the bundled sample when the database holds no edition yet, as the server's first
+/// start does (`OCINDEX_SAMPLE`), through the same path as any write: under the write lock, so
+/// that of two servers starting together one loads it and the other finds it there, and with
+/// its audit entry. Returns whether it loaded it.
+#[tracing::instrument(skip(db))]
+pub async fn sample(db: &DatabaseConnection) -> Result<bool> {
+    // the common case, a database in use, takes no lock
+    if !repo::catalog::editions(db, repo::Visibility::All).await?.is_empty() {
+        return Ok(false);
+    }
+    run_with(db, &Actor::sample_loader(), "loadSample", None, async |txn| {
+        if !repo::catalog::editions(txn, repo::Visibility::All).await?.is_empty() {
+            return Ok(Outcome::Nothing(false));
+        }
+        let countries = repo::catalog::countries(txn, None).await?;
+        let indicators = repo::catalog::indicators(txn).await?;
+        let editions = sample::editions(&countries, &indicators);
+        for edition in &editions {
+            repo::dataset::replace_published_edition(txn, edition).await?;
+        }
+        let figures = repo::figures::recompute(txn).await?;
+        let mut groups: BTreeMap<(i32, String), Vec<sample::SampleNarrative>> = BTreeMap::new();
+        for n in sample::narratives() {
+            groups.entry((n.year, n.iso3.clone())).or_default().push(n);
+        }
+        let mut stored_narratives = 0;
+        for ((year, iso3), mut narratives) in groups {
+            narratives.sort_by_key(|n| n.position);
+            let edition = repo::catalog::edition_by_year(txn, year, repo::Visibility::All).await?;
+            let country = countries.iter().find(|c| c.iso3 == iso3);
+            let (Some(edition), Some(country)) = (edition, country) else { continue };
+            let stored: Vec<repo::narratives::NewNarrative> = narratives
+                .into_iter()
+                .map(|n| repo::narratives::NewNarrative {
+                    indicator_ids: n
+                        .indicators
+                        .iter()
+                        .filter_map(|slug| {
+                            indicators.iter().find(|i| &i.slug == slug).map(|i| i.id)
+                        })
+                        .collect(),
+                    heading: n.heading,
+                    body: n.body,
+                })
+                .collect();
+            stored_narratives += stored.len() as i64;
+            repo::narratives::replace(txn, edition.id, country.id, &stored).await?;
+        }
+        let counts: Counts = vec![
+            ("editions", editions.len() as i64),
+            ("figures", figures.figures as i64),
+            ("narratives", stored_narratives),
+        ];
+        Ok(Outcome::Commit(Done::new(true, counts)))
+    })
+    .await
 }

@@ -44,6 +44,8 @@ pub enum Outcome<T> {
         value: T,
         because: ApiError,
     },
+    /// Nothing to do (another server already did it): roll back, record nothing, answer.
+    Nothing(T),
 }
 
 /// Runs `work` in one transaction that holds the write lock. On success the audit entry is
@@ -70,7 +72,8 @@ pub async fn run_with<T>(
     edition: Option<i32>,
     work: impl AsyncFnOnce(&DatabaseTransaction) -> Result<Outcome<T>>,
 ) -> Result<T> {
-    // Ok(Ok(value)): committed; Ok(Err(..)): refused with an answer; Err(..): refused or failed
+    // Ok(Ok(value)): committed or nothing to do; Ok(Err(..)): refused with an answer;
+    // Err(..): refused or failed
     let attempt = async {
         let txn = db.begin().await?;
         repo::editions::lock_for_writing(&txn).await?;
@@ -84,6 +87,10 @@ pub async fn run_with<T>(
             Ok(Outcome::Refuse { value, because }) => {
                 roll_back(txn).await;
                 Ok(Err((value, because)))
+            }
+            Ok(Outcome::Nothing(value)) => {
+                roll_back(txn).await;
+                Ok(Ok(value))
             }
             Err(err) => {
                 roll_back(txn).await;
