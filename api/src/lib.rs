@@ -19,6 +19,7 @@ pub mod replicas;
 pub mod repo;
 pub mod serve;
 pub mod startup;
+pub mod suggest;
 pub mod telemetry;
 pub mod webhooks;
 pub mod workflow;

@@ -20,6 +20,16 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The audited mutations made with this key.
+    #[sea_orm(has_many = "super::audit_entry::Entity")]
+    AuditEntries,
+}
+
+impl Related<super::audit_entry::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::AuditEntries.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}

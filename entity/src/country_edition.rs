@@ -26,6 +26,33 @@ pub enum Relation {
         to = "super::country::Column::Id"
     )]
     Country,
+    /// The scores entered for the country in the edition.
+    #[sea_orm(has_many = "super::score::Entity")]
+    Scores,
+    /// The figures derived for the country in the edition.
+    #[sea_orm(has_many = "super::figure::Entity")]
+    Figures,
+    /// The experts' narratives on the country in the edition.
+    #[sea_orm(has_many = "super::narrative::Entity")]
+    Narratives,
+}
+
+impl Related<super::score::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Scores.def()
+    }
+}
+
+impl Related<super::figure::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Figures.def()
+    }
+}
+
+impl Related<super::narrative::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Narratives.def()
+    }
 }
 
 impl Related<super::edition::Entity> for Entity {

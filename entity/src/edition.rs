@@ -15,7 +15,26 @@ pub struct Model {
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {}
+pub enum Relation {
+    /// The countries it covers, with their continent and region in it.
+    #[sea_orm(has_many = "super::country_edition::Entity")]
+    Memberships,
+    /// The indicators of its set.
+    #[sea_orm(has_many = "super::edition_indicator::Entity")]
+    Indicators,
+}
+
+impl Related<super::country_edition::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Memberships.def()
+    }
+}
+
+impl Related<super::edition_indicator::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Indicators.def()
+    }
+}
 
 impl ActiveModelBehavior for ActiveModel {}
 

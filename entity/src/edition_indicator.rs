@@ -23,6 +23,24 @@ pub enum Relation {
         to = "super::indicator::Column::Id"
     )]
     Indicator,
+    /// The scores entered for the indicator in the edition.
+    #[sea_orm(has_many = "super::score::Entity")]
+    Scores,
+    /// The figures derived for the indicator in the edition.
+    #[sea_orm(has_many = "super::figure::Entity")]
+    Figures,
+}
+
+impl Related<super::score::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Scores.def()
+    }
+}
+
+impl Related<super::figure::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Figures.def()
+    }
 }
 
 impl Related<super::edition::Entity> for Entity {

@@ -1,6 +1,7 @@
 use sea_orm::entity::prelude::*;
 
-/// The change of a figure between two editions, derived at write time from unrounded values.
+/// The change of a figure between two editions, computed on read (a view) from unrounded
+/// values.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "figure_changes")]
 pub struct Model {
@@ -41,6 +42,13 @@ pub enum Relation {
         to = "super::country::Column::Id"
     )]
     Country,
+    /// The country's membership of the later edition (its continent and region there).
+    #[sea_orm(
+        belongs_to = "super::country_edition::Entity",
+        from = "(Column::ToEditionId, Column::CountryId)",
+        to = "(super::country_edition::Column::EditionId, super::country_edition::Column::CountryId)"
+    )]
+    Membership,
 }
 
 impl Related<super::indicator::Entity> for Entity {

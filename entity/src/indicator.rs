@@ -21,6 +21,24 @@ pub enum Relation {
     /// The composite this indicator is averaged into.
     #[sea_orm(belongs_to = "Entity", from = "Column::ParentId", to = "Column::Id")]
     Parent,
+    /// Its place in each edition's set.
+    #[sea_orm(has_many = "super::edition_indicator::Entity")]
+    Editions,
+    /// The narratives that cover it.
+    #[sea_orm(has_many = "super::narrative_indicator::Entity")]
+    Narratives,
+}
+
+impl Related<super::edition_indicator::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Editions.def()
+    }
+}
+
+impl Related<super::narrative_indicator::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Narratives.def()
+    }
 }
 
 impl ActiveModelBehavior for ActiveModel {}

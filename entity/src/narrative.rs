@@ -21,6 +21,15 @@ pub enum Relation {
         to = "(super::country_edition::Column::EditionId, super::country_edition::Column::CountryId)"
     )]
     Membership,
+    /// The indicators it covers, in order.
+    #[sea_orm(has_many = "super::narrative_indicator::Entity")]
+    Indicators,
+}
+
+impl Related<super::narrative_indicator::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Indicators.def()
+    }
 }
 
 impl Related<super::country_edition::Entity> for Entity {

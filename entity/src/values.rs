@@ -137,6 +137,23 @@ pub enum AuditOutcome {
     Failed,
 }
 
+/// Where a delivery stands.
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, async_graphql::Enum,
+)]
+#[sea_orm(rs_type = "String", db_type = "Text")]
+pub enum DeliveryStatus {
+    /// Not yet taken by the endpoint: being tried, or waiting for its next attempt.
+    #[sea_orm(string_value = "PENDING")]
+    Pending,
+    /// The endpoint answered 2xx.
+    #[sea_orm(string_value = "DELIVERED")]
+    Delivered,
+    /// Every attempt failed; no more are made.
+    #[sea_orm(string_value = "FAILED")]
+    Failed,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -149,6 +166,7 @@ mod tests {
         assert_eq!(EditionStatus::Published.to_value(), "PUBLISHED");
         assert_eq!(Role::Editor.to_value(), "EDITOR");
         assert_eq!(AuditOutcome::Refused.to_value(), "REFUSED");
+        assert_eq!(DeliveryStatus::Delivered.to_value(), "DELIVERED");
         assert!(Pillar::try_from_value(&"pillar".to_owned()).is_err());
     }
 

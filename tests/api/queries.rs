@@ -225,6 +225,71 @@ async fn compound_filters_match_sets_computed_from_the_file() {
     assert_eq!(codes.last(), Some(&"KGZ"));
 }
 
+/// Every kind of `countries(orderBy:)` key against the order this test makes itself from the
+/// values the API reports for each country: each key deciding in turn, a country without a
+/// value for a key after those with one whichever the direction, then the name.
+#[tokio::test]
+async fn countries_order_by_values_ranks_changes_and_names() {
+    let Some(app) = TestApp::spawn(Content::Official).await else { return };
+    let query = r#"query($order: [CountryOrder!]) { countries(edition: 2023, orderBy: $order) {
+        totalCount nodes { name
+          drugs: score(indicator: "synthetic-drug-trade") { value change(since: 2021) }
+          crime: score(indicator: "criminality") { rank }
+          financial: score(indicator: "financial-crimes") { change(since: 2021) } } } }"#;
+    // a key of a node: the number at `path`, or None for null
+    let key = |node: &Value, path: [&str; 2]| -> Option<Decimal> {
+        let value = &node[path[0]][path[1]];
+        (!value.is_null()).then(|| decimal(value))
+    };
+    type Key = ([&'static str; 2], bool);
+    let cases: [(Value, Vec<Option<Key>>); 3] = [
+        (
+            json!([{ "indicator": "synthetic-drug-trade", "by": "CHANGE", "since": 2021 },
+                   { "indicator": "criminality", "by": "RANK", "direction": "ASC" }]),
+            vec![Some((["drugs", "change"], true)), Some((["crime", "rank"], false))],
+        ),
+        (
+            // new in 2023: no country has a change, so the name decides, backwards
+            json!([{ "indicator": "financial-crimes", "by": "CHANGE", "since": 2021 },
+                   { "direction": "DESC" }]),
+            vec![Some((["financial", "change"], true)), None],
+        ),
+        (
+            json!([{ "indicator": "synthetic-drug-trade", "direction": "ASC" }]),
+            vec![Some((["drugs", "value"], false))],
+        ),
+    ];
+    for (order, keys) in cases {
+        let data = app.query(query, json!({ "order": order })).await;
+        let nodes = data["countries"]["nodes"].as_array().unwrap().clone();
+        assert_eq!(nodes.len(), 193, "{order}");
+        let mut expected = nodes.clone();
+        expected.sort_by(|a, b| {
+            let name = |n: &Value| n["name"].as_str().unwrap().to_owned();
+            for k in &keys {
+                let ordering = match k {
+                    None => name(b).cmp(&name(a)),
+                    Some((path, descending)) => match (key(a, *path), key(b, *path)) {
+                        (Some(x), Some(y)) if *descending => y.cmp(&x),
+                        (Some(x), Some(y)) => x.cmp(&y),
+                        (Some(_), None) => std::cmp::Ordering::Less,
+                        (None, Some(_)) => std::cmp::Ordering::Greater,
+                        (None, None) => std::cmp::Ordering::Equal,
+                    },
+                };
+                if ordering.is_ne() {
+                    return ordering;
+                }
+            }
+            name(a).cmp(&name(b))
+        });
+        let names = |list: &[Value]| -> Vec<String> {
+            list.iter().map(|n| n["name"].as_str().unwrap().to_owned()).collect()
+        };
+        assert_eq!(names(&nodes), names(&expected), "{order}");
+    }
+}
+
 #[tokio::test]
 async fn changes_since_an_edition_are_exact_on_composites_and_null_for_new_indicators() {
     let Some(app) = TestApp::spawn(Content::Official).await else { return };

@@ -2,7 +2,6 @@
 //! same fields. Values are written as the Index publishes them: composites with 2 decimals,
 //! entered scores as half steps with one ("4.5"), deltas with 2, null as empty (CSV) or
 //! `null` (JSON).
-use crate::domain::Continent;
 use crate::repo::exports::ExportRow;
 use rust_decimal::Decimal;
 use sea_orm::ActiveEnum;
@@ -28,17 +27,15 @@ pub const COLUMNS: [&str; 14] = [
 /// A row's fields as text, in [`COLUMNS`] order; `None` for null. The second element says
 /// whether the field is a string (JSON quotes it) or a number or boolean (written bare).
 fn fields(row: &ExportRow) -> [(Option<String>, bool); 14] {
-    let continent = Continent::try_from_value(&row.continent)
-        .map_or_else(|_| row.continent.clone(), |c| c.name().into());
     [
         (Some(row.year.to_string()), false),
         (Some(row.iso3.clone()), true),
         (Some(row.country.clone()), true),
-        (Some(continent), true),
+        (Some(row.continent.name().to_owned()), true),
         (Some(row.region.clone()), true),
         (Some(row.indicator.clone()), true),
         (Some(row.indicator_name.clone()), true),
-        (Some(row.pillar.clone()), true),
+        (Some(row.pillar.to_value()), true),
         (Some(row.is_composite.to_string()), false),
         (Some(value_text(row.value, row.is_composite)), false),
         (row.delta.map(|d| fixed(d, 2)), false),
@@ -120,11 +117,11 @@ mod tests {
             year: 2023,
             iso3: "CIV".into(),
             country: "Côte d'Ivoire, \"the\" Ivory Coast".into(),
-            continent: "AFRICA".into(),
+            continent: entity::values::Continent::Africa,
             region: "West Africa".into(),
             indicator: "criminal-actors".into(),
             indicator_name: "Criminal actors".into(),
-            pillar: "CRIMINAL_ACTORS".into(),
+            pillar: entity::values::Pillar::CriminalActors,
             is_composite: true,
             value: dec!(4.60),
             delta: None,

@@ -196,7 +196,7 @@ impl Exports {
                 bytes += chunk.len() as u64;
             }
         }
-        let sha256: String = hasher.finalize().iter().map(|b| format!("{b:02x}")).collect();
+        let sha256 = hex::encode(hasher.finalize());
         let digest = Digest { bytes, sha256 };
         let text = format!("{} {}", digest.bytes, digest.sha256);
         let kept = Arc::new(crate::http::PublicAnswer::new(Bytes::from(text)));

@@ -4,10 +4,8 @@
 //! "Criminality avg," from 2023 on, "Criminality" before). `ocindex import` reads it back
 //! into the same figures. Building is CPU work: callers run it off the async workers.
 use super::encode::value_text;
-use crate::domain::Continent;
 use crate::repo::exports::ExportRow;
 use rust_xlsxwriter::{Workbook, XlsxError};
-use sea_orm::ActiveEnum;
 use std::collections::BTreeMap;
 
 /// The first edition whose workbook spells composite headers with " avg,".
@@ -48,9 +46,7 @@ pub fn workbook(rows: &[ExportRow]) -> Result<Vec<u8>, XlsxError> {
             if current != Some(row.iso3.as_str()) {
                 current = Some(row.iso3.as_str());
                 line += 1;
-                let continent = Continent::try_from_value(&row.continent).map(Continent::name);
-                let continent = continent.unwrap_or(row.continent.as_str());
-                sheet.write_string(line, 0, continent)?;
+                sheet.write_string(line, 0, row.continent.name())?;
                 sheet.write_string(line, 1, &row.region)?;
                 sheet.write_string(line, 2, &row.country)?;
             }

@@ -4,10 +4,10 @@
 //! carries a description a frontend developer can read in the docs pane; their shape is
 //! Relay's (`edges { cursor node }`, `nodes`, `pageInfo`), plus `totalCount`.
 use crate::error::{ApiError, Result};
-use async_graphql::connection::{CursorType, PageInfo};
+use async_graphql::connection::{CursorType, OpaqueCursor, PageInfo};
 use async_graphql::{Object, OutputType, TypeName};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 
 /// The largest page a connection returns; also the page size when none is asked for.
@@ -102,24 +102,49 @@ impl<C: CursorType + Send + Sync, T: OutputType> Edge<C, T> {
     }
 }
 
-/// A position in an ordered result, opaque to callers.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct PositionCursor(pub usize);
+/// A position in an ordered result. Cursors are async-graphql's [`OpaqueCursor`]s (JSON in
+/// URL-safe base64); each kind of cursor names its one field (`{"at":149}`) and refuses any
+/// other, so that a cursor of one list is not taken for a cursor of another.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Position {
+    pub at: usize,
+}
 
-impl CursorType for PositionCursor {
-    type Error = String;
+/// The cursor of a list that is paged by position.
+pub type PositionCursor = OpaqueCursor<Position>;
 
-    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
-        let bytes =
-            URL_SAFE_NO_PAD.decode(s).map_err(|_| format!("{s:?} is not a cursor of this API"))?;
-        let text =
-            String::from_utf8(bytes).map_err(|_| format!("{s:?} is not a cursor of this API"))?;
-        let position = text.strip_prefix("at:").and_then(|n| n.parse().ok());
-        position.map(Self).ok_or_else(|| format!("{s:?} is not a cursor of this API"))
-    }
+/// The cursor at position `at`.
+pub fn position(at: usize) -> PositionCursor {
+    OpaqueCursor(Position { at })
+}
 
-    fn encode_cursor(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("at:{}", self.0))
+/// What the cursor argument `field` points at, or a `BAD_USER_INPUT` naming the argument and
+/// its value when it is no cursor of this list.
+pub fn cursor_arg<T: Serialize + DeserializeOwned>(
+    field: &str,
+    value: Option<&str>,
+) -> Result<Option<T>> {
+    value
+        .map(|c| {
+            OpaqueCursor::<T>::decode_cursor(c).map(|cursor| cursor.0).map_err(|_| {
+                ApiError::bad_input(field, c, format!("{c:?} is not a cursor of this list"))
+            })
+        })
+        .transpose()
+}
+
+/// The size of a page of a list paged by key (newest first, `first` and `after` only):
+/// `first`, from 0 to [`MAX_PAGE_SIZE`], which is also the default.
+pub fn keyset_size(first: Option<i32>) -> Result<usize> {
+    match first {
+        None => Ok(MAX_PAGE_SIZE),
+        Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => Ok(n as usize),
+        Some(n) => Err(ApiError::bad_input(
+            "first",
+            n,
+            format!("first lies between 0 and {MAX_PAGE_SIZE}"),
+        )),
     }
 }
 
@@ -152,13 +177,7 @@ impl PageArgs {
             }
         };
         let cursor = |field: &str, c: &Option<String>| -> Result<Option<usize>> {
-            c.as_deref()
-                .map(|c| {
-                    PositionCursor::decode_cursor(c)
-                        .map(|p| p.0)
-                        .map_err(|e| ApiError::bad_input(field, c, e))
-                })
-                .transpose()
+            Ok(cursor_arg::<Position>(field, c.as_deref())?.map(|p| p.at))
         };
         let first = size("first", self.first)?;
         let last = size("last", self.last)?;
@@ -193,7 +212,7 @@ pub fn page_at<T: OutputType>(
 ) -> Page<T> {
     let mut connection = Connection::new(start > 0, false, total as i64);
     connection.edges.extend(
-        items.into_iter().enumerate().map(|(k, item)| Edge::new(PositionCursor(start + k), item)),
+        items.into_iter().enumerate().map(|(k, item)| Edge::new(position(start + k), item)),
     );
     connection.has_next_page = start + connection.edges.len() < total;
     connection
@@ -208,7 +227,7 @@ mod tests {
     }
 
     fn cursor(p: usize) -> Option<String> {
-        Some(PositionCursor(p).encode_cursor())
+        Some(position(p).encode_cursor())
     }
 
     #[test]
@@ -225,5 +244,23 @@ mod tests {
         assert!(PageArgs::forward(Some(-1), None).window(10).is_err());
         assert!(PageArgs::forward(Some(501), None).window(10).is_err());
         assert!(PageArgs::forward(None, Some("nope".into())).window(10).is_err());
+        assert!(keyset_size(Some(501)).is_err() && keyset_size(Some(-1)).is_err());
+        assert_eq!(keyset_size(None).unwrap(), MAX_PAGE_SIZE);
+    }
+
+    #[test]
+    fn a_cursor_of_one_list_is_refused_by_another() {
+        #[derive(Serialize, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        struct Other {
+            id: i64,
+        }
+        let other = OpaqueCursor(Other { id: 3 }).encode_cursor();
+        let err = PageArgs::forward(None, Some(other.clone())).window(10).unwrap_err();
+        assert_eq!(err.code(), "BAD_USER_INPUT");
+        assert!(err.message().contains(&other), "{}", err.message());
+        assert_eq!(cursor_arg::<Other>("after", Some(&other)).unwrap().map(|o| o.id), Some(3));
+        let position = cursor(7).unwrap();
+        assert!(cursor_arg::<Other>("before", Some(&position)).is_err());
     }
 }

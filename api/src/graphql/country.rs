@@ -4,17 +4,16 @@ use super::context::RequestContext;
 use super::filters::{
     check_bounds, CountryOrder, CountryWhere, Direction, FilterParser, ScoreField, MAX_ORDER_KEYS,
 };
+use super::ids::GlobalId;
 use super::loaders::{prime, FigureOf, FiguresOf, Loaders, Wants};
+use super::request;
 use super::score::Score;
-use super::{ids, request};
 use crate::domain::{Continent, CountryCode, Pillar};
 use crate::error::{ApiError, Result};
 use crate::repo;
+use crate::repo::rankings::CountryKey;
 use async_graphql::{Context, Object, ID};
 use entity::{country, figure};
-use rust_decimal::Decimal;
-use std::cmp::Ordering;
-use std::collections::HashMap;
 
 /// A UN member state assessed by the Index.
 #[derive(Clone, Debug)]
@@ -58,7 +57,7 @@ impl Country {
 impl Country {
     /// Global id (Relay).
     pub(crate) async fn id(&self) -> ID {
-        ids::encode("Country", &self.0.iso3)
+        GlobalId::Country { iso3: self.0.iso3.clone() }.to_id()
     }
 
     /// ISO 3166-1 alpha-3 code, which identifies the country in every argument.
@@ -247,10 +246,9 @@ impl CountryQuery {
             Some(filter) => Some(parser.parse(filter, "where").await?),
             None => None,
         };
-        let mut countries = repo::rankings::countries(&rc.db, edition.id, filter.as_ref()).await?;
-        if let Some(orders) = order_by.filter(|o| !o.is_empty()) {
-            sort(rc, &parser, edition, &mut countries, &orders).await?;
-        }
+        let order = order_keys(rc, &parser, order_by.as_deref().unwrap_or_default()).await?;
+        let countries =
+            repo::rankings::countries(&rc.db, edition.id, filter.as_ref(), &order).await?;
         let page = page(
             countries.into_iter().map(Country).collect(),
             &PageArgs { first, after, last, before },
@@ -261,67 +259,37 @@ impl CountryQuery {
     }
 }
 
-/// Orders `countries` by the keys of `orders`; a country without a value for a key sorts
-/// after those with one, whatever the direction.
-async fn sort(
+/// The keys of `orders` for the repository: indicators and earlier editions resolved (a
+/// change since no earlier edition orders nothing and is left out).
+async fn order_keys(
     rc: &RequestContext,
     parser: &FilterParser<'_>,
-    edition: &entity::edition::Model,
-    countries: &mut [country::Model],
     orders: &[CountryOrder],
-) -> Result<()> {
-    let mut keys: Vec<(Direction, Option<HashMap<i32, Decimal>>)> = Vec::new();
+) -> Result<Vec<repo::rankings::CountryOrder>> {
+    let mut keys = Vec::with_capacity(orders.len());
     for (i, order) in orders.iter().enumerate() {
-        let Some(slug) = &order.indicator else {
-            keys.push((order.direction, None));
-            continue;
-        };
-        let indicator = rc.indicator(&format!("orderBy[{i}].indicator"), slug).await?;
-        let values: HashMap<i32, Decimal> = match order.by {
-            ScoreField::Value | ScoreField::Rank => {
-                let figures = repo::rankings::figures_of(&rc.db, edition.id, indicator.id).await?;
-                let key = |f: &figure::Model| {
-                    if order.by == ScoreField::Rank {
-                        Decimal::from(f.rank)
-                    } else {
-                        f.value
+        let key = match &order.indicator {
+            None => CountryKey::Name,
+            Some(slug) => {
+                let indicator_id = rc.indicator(&format!("orderBy[{i}].indicator"), slug).await?.id;
+                match order.by {
+                    ScoreField::Value => CountryKey::Value { indicator_id },
+                    ScoreField::Rank => CountryKey::Rank { indicator_id },
+                    ScoreField::Change => {
+                        match parser.since(&format!("orderBy[{i}].since"), order.since).await? {
+                            Some(since) => {
+                                CountryKey::Change { indicator_id, since_edition_id: since.id }
+                            }
+                            None => continue,
+                        }
                     }
-                };
-                figures.iter().map(|f| (f.country_id, key(f))).collect()
-            }
-            ScoreField::Change => {
-                match parser.since(&format!("orderBy[{i}].since"), order.since).await? {
-                    Some(since) => {
-                        repo::rankings::changes_of(&rc.db, indicator.id, since.id, edition.id)
-                            .await?
-                            .into_iter()
-                            .map(|c| (c.country_id, c.change))
-                            .collect()
-                    }
-                    None => HashMap::new(),
                 }
             }
         };
-        keys.push((order.direction, Some(values)));
+        keys.push(repo::rankings::CountryOrder {
+            key,
+            descending: order.direction == Direction::Desc,
+        });
     }
-    countries.sort_by(|a, b| {
-        for (direction, values) in &keys {
-            let ordering = match values {
-                None => a.name.cmp(&b.name),
-                Some(values) => match (values.get(&a.id), values.get(&b.id)) {
-                    (Some(x), Some(y)) => x.cmp(y),
-                    (Some(_), None) => return Ordering::Less,
-                    (None, Some(_)) => return Ordering::Greater,
-                    (None, None) => Ordering::Equal,
-                },
-            };
-            let ordering =
-                if *direction == Direction::Desc { ordering.reverse() } else { ordering };
-            if ordering != Ordering::Equal {
-                return ordering;
-            }
-        }
-        a.name.cmp(&b.name)
-    });
-    Ok(())
+    Ok(keys)
 }

@@ -1,6 +1,7 @@
 //! Editions of the Index.
+use super::ids::GlobalId;
 use super::indicator::Indicator;
-use super::{ids, request};
+use super::request;
 use crate::error::{ApiError, Result};
 use crate::exports::{Digest, Export, Exports, Format};
 use async_graphql::{Context, Object, ID};
@@ -20,7 +21,7 @@ pub struct Edition(pub edition::Model);
 impl Edition {
     /// Global id (Relay).
     pub(crate) async fn id(&self) -> ID {
-        ids::encode("Edition", &self.0.year.to_string())
+        GlobalId::Edition { year: self.0.year }.to_id()
     }
 
     /// The year of the edition, which identifies it in every argument.

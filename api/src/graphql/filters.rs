@@ -1,10 +1,11 @@
 //! Filter and order inputs, parsed at the boundary into the repository's filter model.
-use super::context::{closest, RequestContext};
+use super::context::RequestContext;
 use crate::domain::{Continent, CountryCode};
 use crate::error::{ApiError, Result};
 use crate::repo;
 use crate::repo::filters::{Cmp, CountryFilter, ScoreFilter};
 use crate::repo::rankings::Area;
+use crate::suggest::{closest, did_you_mean};
 use async_graphql::{Enum, InputObject};
 use entity::edition;
 use rust_decimal::Decimal;
@@ -324,9 +325,9 @@ impl<'a> FilterParser<'a> {
                 field,
                 region,
                 format!(
-                    "no region {region:?} in the {} edition; did you mean {}?",
+                    "no region {region:?} in the {} edition{}",
                     self.edition.year,
-                    closest(wanted, regions.iter().map(String::as_str)).join(" or ")
+                    did_you_mean(&closest(wanted, regions.iter().map(String::as_str)))
                 ),
             )
         })

@@ -1,5 +1,6 @@
 //! The indicator tree: pillars, composites and the indicators they average.
-use super::{ids, request};
+use super::ids::GlobalId;
+use super::request;
 use crate::domain::Pillar;
 use crate::error::Result;
 use async_graphql::{Context, Object, ID};
@@ -17,7 +18,7 @@ pub struct Indicator(pub indicator::Model);
 impl Indicator {
     /// Global id (Relay).
     pub(crate) async fn id(&self) -> ID {
-        ids::encode("Indicator", &self.0.slug)
+        GlobalId::Indicator { slug: self.0.slug.clone() }.to_id()
     }
 
     /// Stable identifier: the name in lower case, runs of non-letters as `-`.

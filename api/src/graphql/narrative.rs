@@ -3,9 +3,10 @@
 use super::connection::{page_at, Page, PageArgs};
 use super::country::Country;
 use super::edition::Edition;
+use super::ids::GlobalId;
 use super::indicator::Indicator;
 use super::loaders::{Batch, BatchError, Loaders};
-use super::{ids, request, RequestContext};
+use super::{request, RequestContext};
 use crate::domain::CountryCode;
 use crate::error::{ApiError, Result};
 use crate::import::narratives::{CountryReport, NarrativeLine, NarrativeReport};
@@ -28,7 +29,7 @@ pub struct Narrative(pub narrative::Model);
 impl Narrative {
     /// Global id (Relay).
     pub(crate) async fn id(&self) -> ID {
-        ids::encode("Narrative", &self.0.id.to_string())
+        GlobalId::Narrative { id: self.0.id }.to_id()
     }
 
     /// The country the narrative is about.

@@ -1,11 +1,12 @@
 //! Relay object identification: any object by its global id.
 use super::country::Country;
 use super::edition::Edition;
+use super::ids::GlobalId;
 use super::indicator::Indicator;
 use super::loaders::{FigureOf, Loaders};
 use super::narrative::Narrative;
+use super::request;
 use super::score::Score;
-use super::{ids, request};
 use crate::error::{ApiError, Result};
 use crate::repo;
 use async_graphql::{Context, Interface, Object, ID};
@@ -42,34 +43,26 @@ impl NodeQuery {
                 format!("{:?} is not an id of this API", id.as_str()),
             )
         };
-        let (kind, key) = ids::decode(&id).ok_or_else(not_ours)?;
-        let node = match kind.as_str() {
-            "Country" => rc.country(&key).await?.cloned().map(|c| Node::Country(Country(c))),
-            "Edition" => {
-                let year: i32 = key.parse().map_err(|_| not_ours())?;
-                rc.editions()
-                    .await?
-                    .iter()
-                    .find(|e| e.year == year)
-                    .cloned()
-                    .map(|e| Node::Edition(Edition(e)))
+        let node = match GlobalId::parse(&id).ok_or_else(not_ours)? {
+            GlobalId::Country { iso3 } => {
+                rc.country(&iso3).await?.cloned().map(|c| Node::Country(Country(c)))
             }
-            "Indicator" => rc
+            GlobalId::Edition { year } => rc
+                .editions()
+                .await?
+                .iter()
+                .find(|e| e.year == year)
+                .cloned()
+                .map(|e| Node::Edition(Edition(e))),
+            GlobalId::Indicator { slug } => rc
                 .indicators()
                 .await?
                 .iter()
-                .find(|i| i.slug == key)
+                .find(|i| i.slug == slug)
                 .cloned()
                 .map(|i| Node::Indicator(Indicator(i))),
-            "Score" => {
-                let mut parts = key.splitn(3, ':');
-                let (Some(iso3), Some(year), Some(slug)) =
-                    (parts.next(), parts.next(), parts.next())
-                else {
-                    return Err(not_ours());
-                };
-                let year: i32 = year.parse().map_err(|_| not_ours())?;
-                let country = rc.country(iso3).await?.cloned();
+            GlobalId::Score { iso3, year, slug } => {
+                let country = rc.country(&iso3).await?.cloned();
                 let edition = rc.editions().await?.iter().find(|e| e.year == year);
                 let indicator = rc.indicators().await?.iter().find(|i| i.slug == slug);
                 let (Some(country), Some(edition), Some(indicator)) = (country, edition, indicator)
@@ -84,8 +77,7 @@ impl NodeQuery {
                 let figure = ctx.data_unchecked::<Loaders>().load_one(key).await?;
                 figure.map(|figure| Node::Score(Score::new(country, figure)))
             }
-            "Narrative" => {
-                let id: i32 = key.parse().map_err(|_| not_ours())?;
+            GlobalId::Narrative { id } => {
                 let found = repo::narratives::by_id(&rc.db, id).await?;
                 // visible only with its edition
                 match found {
@@ -95,7 +87,10 @@ impl NodeQuery {
                     _ => None,
                 }
             }
-            _ => return Err(not_ours()),
+            // ids of the admin's objects, which are no nodes
+            GlobalId::ApiKey { .. } | GlobalId::AuditEntry { .. } | GlobalId::Webhook { .. } => {
+                return Err(not_ours())
+            }
         };
         Ok(node)
     }

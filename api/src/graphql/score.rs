@@ -1,9 +1,10 @@
 //! Scores: a country's published figure for one indicator in one edition.
 use super::country::Country;
 use super::edition::Edition;
+use super::ids::GlobalId;
 use super::indicator::Indicator;
 use super::loaders::{ChangesBetween, Loaders};
-use super::{ids, request};
+use super::request;
 use crate::error::{ApiError, Result};
 use async_graphql::{Context, Object, ID};
 use entity::{country, figure};
@@ -39,7 +40,8 @@ impl Score {
         let rc = request(ctx)?;
         let edition = rc.edition_by_id(self.figure.edition_id).await?.map_or(0, |e| e.year);
         let indicator = rc.indicator_by_id(self.figure.indicator_id).await?;
-        Ok(ids::encode("Score", &format!("{}:{}:{}", self.country.iso3, edition, indicator.slug)))
+        let (iso3, slug) = (self.country.iso3.clone(), indicator.slug.clone());
+        Ok(GlobalId::Score { iso3, year: edition, slug }.to_id())
     }
 
     /// The country scored.

@@ -1,19 +1,20 @@
 //! Change notifications: webhook endpoints and their deliveries (ADMIN), and the
 //! `editionEvents` subscription that tells live pages of publications as they happen.
 use super::admin::RoleGuard;
-use super::connection::{Connection, Edge, MAX_PAGE_SIZE};
-use super::{ids, request, Services};
+use super::connection::{cursor_arg, keyset_size, Connection, Edge};
+use super::ids::GlobalId;
+use super::{request, Services};
 use crate::auth::{Actor, Principal, Role};
 use crate::error::{ApiError, Result};
 use crate::webhooks::{EditionEvent, WebhookEvent};
 use crate::{input, repo, workflow};
-use async_graphql::connection::CursorType;
+use async_graphql::connection::OpaqueCursor;
 use async_graphql::futures_util::{self as futures_util, Stream};
-use async_graphql::{Context, Enum, InputObject, Object, Subscription, ID};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
+use async_graphql::{Context, InputObject, Object, Subscription, ID};
 use chrono::{DateTime, Utc};
+use entity::values::DeliveryStatus;
 use sea_orm::ActiveEnum;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
@@ -28,10 +29,10 @@ fn services<'a>(ctx: &Context<'a>) -> Result<&'a Services> {
 
 /// The numeric id inside a webhook's global id.
 fn webhook_id(field: &str, id: &ID) -> Result<i32> {
-    ids::decode(id)
-        .filter(|(kind, _)| kind == "Webhook")
-        .and_then(|(_, key)| key.parse().ok())
-        .ok_or_else(|| ApiError::bad_input(field, id.as_str(), "not the id of a webhook"))
+    match GlobalId::parse(id) {
+        Some(GlobalId::Webhook { id }) => Ok(id),
+        _ => Err(ApiError::bad_input(field, id.as_str(), "not the id of a webhook")),
+    }
 }
 
 /// A partner endpoint for edition events.
@@ -51,7 +52,7 @@ pub struct Webhook(pub repo::webhooks::Webhook);
 impl Webhook {
     /// Global id (Relay).
     async fn id(&self) -> ID {
-        ids::encode("Webhook", &self.0.id.to_string())
+        GlobalId::Webhook { id: self.0.id }.to_id()
     }
 
     /// Where events are POSTed.
@@ -60,8 +61,8 @@ impl Webhook {
     }
 
     /// The events it receives.
-    async fn events(&self) -> Vec<WebhookEvent> {
-        self.0.events.iter().filter_map(|e| WebhookEvent::from_db(e)).collect()
+    async fn events(&self) -> Result<Vec<WebhookEvent>> {
+        self.0.events.iter().map(|e| WebhookEvent::from_db(e)).collect()
     }
 
     /// When it was created.
@@ -92,17 +93,6 @@ impl CreatedWebhook {
     }
 }
 
-/// Where a delivery stands.
-#[derive(Enum, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum DeliveryStatus {
-    /// Not yet taken by the endpoint: being tried, or waiting for its next attempt.
-    Pending,
-    /// The endpoint answered 2xx.
-    Delivered,
-    /// Every attempt failed; no more are made.
-    Failed,
-}
-
 /// One attempt to deliver an event.
 #[derive(async_graphql::SimpleObject, Clone, Debug)]
 pub struct WebhookAttempt {
@@ -127,8 +117,8 @@ impl WebhookDelivery {
     }
 
     /// The event.
-    async fn event(&self) -> Option<WebhookEvent> {
-        WebhookEvent::from_db(&self.0.event)
+    async fn event(&self) -> Result<Option<WebhookEvent>> {
+        Ok(Some(WebhookEvent::from_db(&self.0.event)?))
     }
 
     /// When the event happened.
@@ -138,11 +128,7 @@ impl WebhookDelivery {
 
     /// Where the delivery stands.
     async fn status(&self) -> DeliveryStatus {
-        match self.0.status.as_str() {
-            "DELIVERED" => DeliveryStatus::Delivered,
-            "FAILED" => DeliveryStatus::Failed,
-            _ => DeliveryStatus::Pending,
-        }
+        self.0.status
     }
 
     /// Attempts made so far.
@@ -152,7 +138,7 @@ impl WebhookDelivery {
 
     /// When the next attempt is due; null once delivered or failed.
     async fn next_attempt_at(&self) -> Option<DateTime<Utc>> {
-        (self.0.status == "PENDING").then_some(self.0.next_attempt_at)
+        (self.0.status == DeliveryStatus::Pending).then_some(self.0.next_attempt_at)
     }
 
     /// When the endpoint took it.
@@ -167,23 +153,13 @@ impl WebhookDelivery {
 }
 
 /// A position in a webhook's deliveries, newest first: the delivery's id.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DeliveryCursor(i64);
-
-impl CursorType for DeliveryCursor {
-    type Error = String;
-
-    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
-        let text = URL_SAFE_NO_PAD.decode(s).ok().and_then(|b| String::from_utf8(b).ok());
-        let id =
-            text.as_deref().and_then(|t| t.strip_prefix("delivery:")).and_then(|n| n.parse().ok());
-        id.map(Self).ok_or_else(|| format!("{s:?} is not a cursor of webhook deliveries"))
-    }
-
-    fn encode_cursor(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("delivery:{}", self.0))
-    }
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeliveryPosition {
+    delivery: i64,
 }
+
+pub type DeliveryCursor = OpaqueCursor<DeliveryPosition>;
 
 #[derive(Default)]
 pub struct WebhookQuery;
@@ -210,22 +186,10 @@ impl WebhookQuery {
         if repo::webhooks::by_id(db, id).await?.is_none() {
             return Err(ApiError::NotFound(format!("there is no webhook {}", webhook.as_str())));
         }
-        let size = match first {
-            None => MAX_PAGE_SIZE,
-            Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => n as usize,
-            Some(n) => {
-                let message = format!("first lies between 0 and {MAX_PAGE_SIZE}");
-                return Err(ApiError::bad_input("first", n, message));
-            }
-        };
-        let before = after
-            .as_deref()
-            .map(|c| {
-                DeliveryCursor::decode_cursor(c).map_err(|e| ApiError::bad_input("after", c, e))
-            })
-            .transpose()?;
+        let size = keyset_size(first)?;
+        let before = cursor_arg::<DeliveryPosition>("after", after.as_deref())?;
         let mut page =
-            repo::webhooks::deliveries(db, id, before.map(|c| c.0), size as u64 + 1).await?;
+            repo::webhooks::deliveries(db, id, before.map(|c| c.delivery), size as u64 + 1).await?;
         let has_next = page.len() > size;
         page.truncate(size);
         let total = repo::webhooks::delivery_count(db, id).await?;
@@ -243,7 +207,7 @@ impl WebhookQuery {
         let mut connection = Connection::new(before.is_some(), has_next, total);
         connection.edges.extend(page.into_iter().map(|d| {
             let tried = attempts.remove(&d.id).unwrap_or_default();
-            Edge::new(DeliveryCursor(d.id), WebhookDelivery(d, tried))
+            Edge::new(OpaqueCursor(DeliveryPosition { delivery: d.id }), WebhookDelivery(d, tried))
         }));
         Ok(connection)
     }

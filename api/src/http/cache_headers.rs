@@ -12,7 +12,6 @@ use axum::body::{Body, Bytes};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
-use std::fmt::Write as _;
 use std::sync::OnceLock;
 
 /// What makes two requests for the same URL and body get different answers: the answer's
@@ -103,13 +102,7 @@ impl PublicAnswer {
 
 /// A strong tag: the first 128 bits of the SHA-256 of the bytes, in hex, quoted.
 fn etag(body: &[u8]) -> HeaderValue {
-    let digest = Sha256::digest(body);
-    let mut tag = String::with_capacity(34);
-    tag.push('"');
-    for byte in &digest[..16] {
-        let _ = write!(tag, "{byte:02x}");
-    }
-    tag.push('"');
+    let tag = format!("\"{}\"", hex::encode(&Sha256::digest(body)[..16]));
     HeaderValue::from_str(&tag).expect("hex digits are a valid header value")
 }
 

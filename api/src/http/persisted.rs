@@ -66,7 +66,7 @@ impl PersistedQueries {
             return Ok(());
         }
         let digest = Sha256::digest(request.query.as_bytes());
-        let actual: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        let actual = hex::encode(digest);
         if actual != hash {
             return Err(Unusable::Invalid(
                 "persistedQuery.sha256Hash is not the SHA-256 of the query".into(),
@@ -103,7 +103,7 @@ mod tests {
     }
 
     fn sha(text: &str) -> String {
-        Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+        hex::encode(Sha256::digest(text.as_bytes()))
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! names, a page at a time in a stable order (edition year, ISO3 code, tree position), so
 //! that a download streams without holding the Index in memory.
 use super::figures::ints;
+use entity::values::{Continent, Pillar};
 use rust_decimal::Decimal;
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement, Value};
 
@@ -11,12 +12,11 @@ pub struct ExportRow {
     pub year: i32,
     pub iso3: String,
     pub country: String,
-    /// As stored ("ASIA").
-    pub continent: String,
+    pub continent: Continent,
     pub region: String,
     pub indicator: String,
     pub indicator_name: String,
-    pub pillar: String,
+    pub pillar: Pillar,
     pub is_composite: bool,
     pub value: Decimal,
     pub delta: Option<Decimal>,

@@ -17,19 +17,13 @@ pub enum Cmp {
 }
 
 impl Cmp {
-    /// The SQL operator.
-    pub fn sql(self) -> &'static str {
-        match self {
-            Self::Eq => "=",
-            Self::Ne => "<>",
-            Self::Gt => ">",
-            Self::Gte => ">=",
-            Self::Lt => "<",
-            Self::Lte => "<=",
-        }
-    }
-
-    fn apply<C: ColumnTrait, V: Into<sea_orm::Value>>(self, column: C, value: V) -> SimpleExpr {
+    /// `column` compared with `value`, the value bound: the one translation of a comparison
+    /// to SQL, for filters and lists alike.
+    pub(super) fn apply<C: ColumnTrait, V: Into<sea_orm::Value>>(
+        self,
+        column: C,
+        value: V,
+    ) -> SimpleExpr {
         match self {
             Self::Eq => column.eq(value),
             Self::Ne => column.ne(value),

@@ -1,13 +1,14 @@
 //! Lists over all countries of an edition: rankings, changes between editions, and filtered
-//! country lists. Each is one statement, already ordered by the database.
+//! country lists. Each is one statement, built from the entities' relations and already
+//! ordered by the database.
 use super::filters::{condition, Cmp, CountryFilter};
 use entity::values::Continent;
-use entity::{country, figure, figure_change};
+use entity::{country, country_edition, figure, figure_change};
 use rust_decimal::Decimal;
-use sea_orm::ActiveEnum;
+use sea_orm::sea_query::{Alias, Expr, NullOrdering, Order};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait, Statement,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
 };
 
 /// Restricts a list to a continent and/or a region of the edition.
@@ -26,6 +27,20 @@ pub struct Ranked {
     pub figure: figure::Model,
 }
 
+impl Area {
+    /// The condition on the country's membership (`country_editions`) of the listed edition.
+    fn condition(&self) -> Condition {
+        let mut cond = Condition::all();
+        if let Some(continent) = self.continent {
+            cond = cond.add(country_edition::Column::Continent.eq(continent));
+        }
+        if let Some(region) = &self.region {
+            cond = cond.add(country_edition::Column::Region.eq(region.as_str()));
+        }
+        cond
+    }
+}
+
 /// The ranking of an indicator in an edition: highest value first, then by name.
 #[tracing::instrument(skip(db))]
 pub async fn ranking<C: ConnectionTrait>(
@@ -34,27 +49,19 @@ pub async fn ranking<C: ConnectionTrait>(
     indicator_id: i32,
     area: &Area,
 ) -> Result<Vec<Ranked>, DbErr> {
-    let sql = "SELECT c.id, c.iso3, c.name, c.slug, f.edition_id, f.indicator_id, f.country_id, f.value,
-                      f.delta, f.rank, f.rank_in_continent, f.rank_in_region
-               FROM figures f
-               JOIN countries c ON c.id = f.country_id
-               JOIN country_editions m ON m.edition_id = f.edition_id AND m.country_id = f.country_id
-               WHERE f.edition_id = $1 AND f.indicator_id = $2
-                 AND ($3::text IS NULL OR m.continent = $3) AND ($4::text IS NULL OR m.region = $4)
-               ORDER BY f.value DESC, c.name";
-    let values = [
-        edition_id.into(),
-        indicator_id.into(),
-        area.continent.map(|c| c.to_value()).into(),
-        area.region.clone().into(),
-    ];
-    Ranked::find_by_statement(Statement::from_sql_and_values(
-        db.get_database_backend(),
-        sql,
-        values,
-    ))
-    .all(db)
-    .await
+    figure::Entity::find()
+        .columns([country::Column::Id, country::Column::Iso3])
+        .columns([country::Column::Name, country::Column::Slug])
+        .join(JoinType::InnerJoin, figure::Relation::Membership.def())
+        .join(JoinType::InnerJoin, country_edition::Relation::Country.def())
+        .filter(figure::Column::EditionId.eq(edition_id))
+        .filter(figure::Column::IndicatorId.eq(indicator_id))
+        .filter(area.condition())
+        .order_by_desc(figure::Column::Value)
+        .order_by_asc(country::Column::Name)
+        .into_model::<Ranked>()
+        .all(db)
+        .await
 }
 
 /// The order of a list of changes.
@@ -89,48 +96,79 @@ pub async fn changes<C: ConnectionTrait>(
     area: &Area,
     order: ChangeOrder,
 ) -> Result<Vec<ChangeRow>, DbErr> {
-    let mut sql = String::from(
-        "SELECT c.id, c.iso3, c.name, c.slug, fc.from_value, fc.to_value, fc.change
-         FROM figure_changes fc
-         JOIN countries c ON c.id = fc.country_id
-         JOIN country_editions m ON (m.edition_id, m.country_id) = (fc.to_edition_id, fc.country_id)
-         WHERE fc.indicator_id = $1 AND fc.from_edition_id = $2 AND fc.to_edition_id = $3
-           AND ($4::text IS NULL OR m.continent = $4) AND ($5::text IS NULL OR m.region = $5)",
-    );
-    let mut values: Vec<sea_orm::Value> = vec![
-        indicator_id.into(),
-        from_edition_id.into(),
-        to_edition_id.into(),
-        area.continent.map(|c| c.to_value()).into(),
-        area.region.clone().into(),
-    ];
+    // the view's two values are not columns of the entity, which holds what every change has
+    let view_column = |name: &'static str| Expr::col((figure_change::Entity, Alias::new(name)));
+    let mut select = figure_change::Entity::find()
+        .select_only()
+        .columns([country::Column::Id, country::Column::Iso3])
+        .columns([country::Column::Name, country::Column::Slug])
+        .column_as(view_column("from_value"), "from_value")
+        .column_as(view_column("to_value"), "to_value")
+        .column(figure_change::Column::Change)
+        .inner_join(country::Entity)
+        .join(JoinType::InnerJoin, figure_change::Relation::Membership.def())
+        .filter(figure_change::Column::IndicatorId.eq(indicator_id))
+        .filter(figure_change::Column::FromEditionId.eq(from_edition_id))
+        .filter(figure_change::Column::ToEditionId.eq(to_edition_id))
+        .filter(area.condition());
     for (cmp, value) in change {
-        values.push((*value).into());
-        sql.push_str(&format!(" AND fc.change {} ${}", cmp.sql(), values.len()));
+        select = select.filter(cmp.apply(figure_change::Column::Change, *value));
     }
-    sql.push_str(match order {
-        ChangeOrder::ChangeDesc => " ORDER BY fc.change DESC, c.name",
-        ChangeOrder::ChangeAsc => " ORDER BY fc.change ASC, c.name",
-        ChangeOrder::ToValueDesc => " ORDER BY fc.to_value DESC, c.name",
-        ChangeOrder::ToValueAsc => " ORDER BY fc.to_value ASC, c.name",
-        ChangeOrder::NameAsc => " ORDER BY c.name",
-    });
-    ChangeRow::find_by_statement(Statement::from_sql_and_values(
-        db.get_database_backend(),
-        sql,
-        values,
-    ))
-    .all(db)
-    .await
+    select = match order {
+        ChangeOrder::ChangeDesc => select.order_by_desc(figure_change::Column::Change),
+        ChangeOrder::ChangeAsc => select.order_by_asc(figure_change::Column::Change),
+        ChangeOrder::ToValueDesc => select.order_by(view_column("to_value"), Order::Desc),
+        ChangeOrder::ToValueAsc => select.order_by(view_column("to_value"), Order::Asc),
+        ChangeOrder::NameAsc => select,
+    };
+    select.order_by_asc(country::Column::Name).into_model::<ChangeRow>().all(db).await
 }
 
-/// The countries of an edition that pass `filter`, by name.
+/// What a list of countries can be ordered by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CountryKey {
+    Name,
+    /// The value of one of the country's figures in the listed edition.
+    Value {
+        indicator_id: i32,
+    },
+    /// The rank of one of the country's figures in the listed edition.
+    Rank {
+        indicator_id: i32,
+    },
+    /// How one of the country's figures changed since an earlier edition.
+    Change {
+        indicator_id: i32,
+        since_edition_id: i32,
+    },
+}
+
+/// One key of an ordering; a country without a value for it comes after those with one,
+/// whichever the direction.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CountryOrder {
+    pub key: CountryKey,
+    pub descending: bool,
+}
+
+/// The countries of an edition that pass `filter`, in the order of `order` and then by name:
+/// one statement, each key a `LEFT JOIN` (a country without the figure or the change has a
+/// null key, placed last).
 #[tracing::instrument(skip(db, filter))]
 pub async fn countries<C: ConnectionTrait>(
     db: &C,
     edition_id: i32,
     filter: Option<&CountryFilter>,
+    order: &[CountryOrder],
 ) -> Result<Vec<country::Model>, DbErr> {
+    countries_select(edition_id, filter, order).all(db).await
+}
+
+fn countries_select(
+    edition_id: i32,
+    filter: Option<&CountryFilter>,
+    order: &[CountryOrder],
+) -> Select<country::Entity> {
     let members = entity::country_edition::Entity::find()
         .select_only()
         .column(entity::country_edition::Column::CountryId)
@@ -140,33 +178,77 @@ pub async fn countries<C: ConnectionTrait>(
     if let Some(filter) = filter {
         cond = cond.add(condition(filter, edition_id));
     }
-    country::Entity::find().filter(cond).order_by_asc(country::Column::Name).all(db).await
+    let mut select = country::Entity::find().filter(cond);
+    let query = QueryTrait::query(&mut select);
+    for (i, order) in order.iter().enumerate() {
+        let direction = if order.descending { Order::Desc } else { Order::Asc };
+        let key = Alias::new(format!("key{i}"));
+        let of_country = |country_id: Expr| {
+            Condition::all().add(country_id.equals((country::Entity, country::Column::Id)))
+        };
+        match order.key {
+            CountryKey::Name => {
+                query.order_by((country::Entity, country::Column::Name), direction);
+            }
+            CountryKey::Value { indicator_id } | CountryKey::Rank { indicator_id } => {
+                let column = Expr::col((key.clone(), figure::Column::CountryId));
+                let on = of_country(column)
+                    .add(Expr::col((key.clone(), figure::Column::EditionId)).eq(edition_id))
+                    .add(Expr::col((key.clone(), figure::Column::IndicatorId)).eq(indicator_id));
+                query.join_as(JoinType::LeftJoin, figure::Entity, key.clone(), on);
+                let field = match order.key {
+                    CountryKey::Rank { .. } => figure::Column::Rank,
+                    _ => figure::Column::Value,
+                };
+                query.order_by_with_nulls((key, field), direction, NullOrdering::Last);
+            }
+            CountryKey::Change { indicator_id, since_edition_id } => {
+                let column = Expr::col((key.clone(), figure_change::Column::CountryId));
+                let on = of_country(column)
+                    .add(
+                        Expr::col((key.clone(), figure_change::Column::IndicatorId))
+                            .eq(indicator_id),
+                    )
+                    .add(
+                        Expr::col((key.clone(), figure_change::Column::FromEditionId))
+                            .eq(since_edition_id),
+                    )
+                    .add(
+                        Expr::col((key.clone(), figure_change::Column::ToEditionId)).eq(edition_id),
+                    );
+                query.join_as(JoinType::LeftJoin, figure_change::Entity, key.clone(), on);
+                let field = figure_change::Column::Change;
+                query.order_by_with_nulls((key, field), direction, NullOrdering::Last);
+            }
+        }
+    }
+    select.order_by_asc(country::Column::Name)
 }
 
-/// Every figure of one indicator in an edition, for ordering lists by it.
-pub async fn figures_of<C: ConnectionTrait>(
-    db: &C,
-    edition_id: i32,
-    indicator_id: i32,
-) -> Result<Vec<figure::Model>, DbErr> {
-    figure::Entity::find()
-        .filter(figure::Column::EditionId.eq(edition_id))
-        .filter(figure::Column::IndicatorId.eq(indicator_id))
-        .all(db)
-        .await
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::DbBackend;
 
-/// Every change of one indicator between two editions, for ordering lists by it.
-pub async fn changes_of<C: ConnectionTrait>(
-    db: &C,
-    indicator_id: i32,
-    from_edition_id: i32,
-    to_edition_id: i32,
-) -> Result<Vec<figure_change::Model>, DbErr> {
-    figure_change::Entity::find()
-        .filter(figure_change::Column::IndicatorId.eq(indicator_id))
-        .filter(figure_change::Column::FromEditionId.eq(from_edition_id))
-        .filter(figure_change::Column::ToEditionId.eq(to_edition_id))
-        .all(db)
-        .await
+    #[test]
+    fn an_ordering_is_one_statement_with_every_value_bound() {
+        let order = [
+            CountryOrder {
+                key: CountryKey::Change { indicator_id: 7, since_edition_id: 1 },
+                descending: true,
+            },
+            CountryOrder { key: CountryKey::Rank { indicator_id: 3 }, descending: false },
+            CountryOrder { key: CountryKey::Name, descending: true },
+        ];
+        let statement = countries_select(2, None, &order).build(DbBackend::Postgres);
+        let sql = statement.sql;
+        assert_eq!(sql.matches("LEFT JOIN").count(), 2, "{sql}");
+        assert_eq!(statement.values.map_or(0, |v| v.0.len()), 1 + 3 + 2, "{sql}");
+        assert!(!sql.contains('\''), "a value in the text: {sql}");
+        let order_by = &sql[sql.find("ORDER BY").expect("ordered")..];
+        assert_eq!(
+            order_by,
+            r#"ORDER BY "key0"."change" DESC NULLS LAST, "key1"."rank" ASC NULLS LAST, "countries"."name" DESC, "countries"."name" ASC"#
+        );
+    }
 }

@@ -2,6 +2,7 @@
 //! `FOR UPDATE SKIP LOCKED`, so that several servers never send the same attempt twice) and
 //! the record of every attempt.
 use chrono::{DateTime, Utc};
+use entity::values::DeliveryStatus;
 use sea_orm::{ConnectionTrait, DbErr, FromQueryResult, Statement, Value};
 
 /// A stored endpoint, secret included (only the worker and `createWebhook` read it).
@@ -23,7 +24,7 @@ pub struct Delivery {
     pub event: String,
     pub occurred_at: DateTime<Utc>,
     pub webhook_id: i32,
-    pub status: String,
+    pub status: DeliveryStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTime<Utc>,
     pub delivered_at: Option<DateTime<Utc>>,

@@ -41,8 +41,13 @@ impl WebhookEvent {
         }
     }
 
-    pub fn from_db(value: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|e| e.as_str() == value)
+    /// Reads a stored spelling. The database constrains the columns to these spellings; a
+    /// value outside them is an `INTERNAL` error (with an error id in the log), never a guess
+    /// and never left out.
+    pub fn from_db(value: &str) -> Result<Self, crate::error::ApiError> {
+        Self::ALL.into_iter().find(|e| e.as_str() == value).ok_or_else(|| {
+            crate::error::ApiError::internal(anyhow::anyhow!("unknown stored event {value:?}"))
+        })
     }
 }
 

@@ -9,14 +9,26 @@ use entity::country;
 use reference::{alias_key, slugify};
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 
-/// A country to create or change. Absent fields are left as they are.
-#[derive(Debug, Clone, Default)]
+/// A country to create or change; absent fields stay as they are. A new country needs its
+/// name and the draft edition, continent and region where it joins.
+// also the GraphQL input: the mutation takes this type, so that its fields are declared once
+// (the doc comments are the schema's descriptions)
+#[derive(async_graphql::InputObject, Debug, Clone, Default)]
+#[graphql(name = "CountryInput")]
 pub struct CountryChange {
+    /// ISO 3166-1 alpha-3 code: identifies the country.
     pub iso3: String,
+    /// The name; a different name renames the country (ADMIN only), and the old name stays
+    /// a spelling that imports recognise. The slug never changes.
     pub name: Option<String>,
+    /// More spellings of the name that imports should recognise.
+    #[graphql(default)]
     pub aliases: Vec<String>,
+    /// A draft edition in which to place the country (with `continent` and `region`).
     pub edition: Option<i32>,
+    /// The country's continent in `edition`.
     pub continent: Option<Continent>,
+    /// The country's region in `edition` (regions change between editions).
     pub region: Option<String>,
 }
 

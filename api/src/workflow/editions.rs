@@ -14,17 +14,23 @@ use std::collections::{HashMap, HashSet};
 /// Years the database accepts for an edition.
 pub const YEARS: std::ops::RangeInclusive<i32> = 1990..=2200;
 
-/// A new draft edition.
-#[derive(Debug, Clone, Default)]
+/// A new draft edition. Give `indicatorsFrom`, `indicators` or both.
+// also the GraphQL input: the mutation takes this type, so that its fields are declared once
+// (the doc comments are the schema's descriptions)
+#[derive(async_graphql::InputObject, Debug, Clone, Default)]
+#[graphql(name = "CreateEditionInput")]
 pub struct NewEdition {
+    /// The edition's year; it identifies the edition everywhere and must be new.
     pub year: i32,
+    /// The title, such as "Global Organized Crime Index 2025".
     pub title: String,
-    /// The edition whose indicator set the draft starts with.
+    /// An earlier edition whose indicator set the draft copies.
     pub indicators_from: Option<i32>,
-    /// Indicators (slugs) added to that set; the composites above them come with them.
-    pub indicators: Vec<String>,
-    /// The edition whose members (with continent and region) the draft starts with; by
-    /// default `indicators_from`, else the latest published edition.
+    /// Indicator slugs added to the copied set (or forming the set on their own). The
+    /// composites above them join the set with them, so the set is always a closed tree.
+    pub indicators: Option<Vec<String>>,
+    /// The edition whose member countries, with their continent and region, the draft
+    /// starts with. Default: `indicatorsFrom`, else the latest published edition.
     pub members_from: Option<i32>,
 }
 
@@ -82,7 +88,8 @@ async fn create_draft(txn: &DatabaseTransaction, new: &NewEdition) -> Result<Don
         Some(year) => Some(source("input.indicatorsFrom", year).await?),
         None => None,
     };
-    if indicators_from.is_none() && new.indicators.is_empty() {
+    let slugs = new.indicators.as_deref().unwrap_or_default();
+    if indicators_from.is_none() && slugs.is_empty() {
         return Err(ApiError::bad_argument(
             "input",
             "an edition needs indicators: give indicatorsFrom, indicators or both",
@@ -104,7 +111,7 @@ async fn create_draft(txn: &DatabaseTransaction, new: &NewEdition) -> Result<Don
         None => HashSet::new(),
     };
     let mut problems = Vec::new();
-    for (index, slug) in new.indicators.iter().enumerate() {
+    for (index, slug) in slugs.iter().enumerate() {
         match tree.iter().find(|i| &i.slug == slug) {
             Some(indicator) => {
                 set.insert(indicator.id);
@@ -259,13 +266,19 @@ pub async fn delete(db: &DatabaseConnection, actor: &Actor, year: i32) -> Result
     .await
 }
 
-/// A new raw indicator under a composite.
-#[derive(Debug, Clone, Default)]
+/// A new raw indicator, scored 1 to 10 like every other.
+// also the GraphQL input (see `NewEdition`)
+#[derive(async_graphql::InputObject, Debug, Clone, Default)]
+#[graphql(name = "CreateIndicatorInput")]
 pub struct NewIndicator {
+    /// Its name; the slug is made from it (lower case, runs of non-letters as `-`).
     pub name: String,
+    /// The composite it is averaged into: `criminal-markets`, `criminal-actors` or
+    /// `resilience`.
     pub parent: String,
+    /// What the indicator assesses.
     pub description: Option<String>,
-    /// A draft edition that assesses it from now on.
+    /// A draft edition that assesses it from now on (its parent must be in that edition).
     pub edition: Option<i32>,
 }
 

@@ -195,21 +195,3 @@ pub fn locked(edition: &edition::Model) -> String {
         edition.year
     )
 }
-
-/// The longest input for which "did you mean" suggestions are computed: the edit distance
-/// costs the product of the lengths (an 8 MiB code against every country took seconds of a
-/// runtime worker), and no code, slug or name is anywhere near that long.
-pub const SUGGESTIBLE_BYTES: usize = 256;
-
-/// Names closest to `input`, for "did you mean" suggestions.
-fn closest<'a>(input: &str, candidates: impl Iterator<Item = &'a str>) -> String {
-    // the edit distance costs the product of the lengths: a huge input gets no suggestion
-    if input.len() > SUGGESTIBLE_BYTES {
-        return String::new();
-    }
-    let mut scored: Vec<(usize, &str)> =
-        candidates.map(|c| (strsim::levenshtein(input, c), c)).collect();
-    scored.sort();
-    let names: Vec<String> = scored.into_iter().take(2).map(|(_, c)| format!("{c:?}")).collect();
-    names.join(" or ")
-}

@@ -10,13 +10,20 @@ use sea_orm::DatabaseConnection;
 use serde::Serialize;
 use std::collections::BTreeMap;
 
-/// One narrative as a caller sends it.
-#[derive(Debug, Clone, Default)]
+/// One narrative of a country in an edition.
+// also the GraphQL input: the mutation takes this type, so that its fields are declared once
+// (the doc comments are the schema's descriptions)
+#[derive(async_graphql::InputObject, Debug, Clone, Default)]
+#[graphql(name = "NarrativeInput")]
 pub struct NarrativeEntry {
+    /// The country's ISO3 code.
     pub country: String,
+    /// An optional heading ("DRUGS", "Criminal markets").
     pub heading: Option<String>,
+    /// The text.
     pub body: String,
     /// Slugs of the indicators the text covers, in order.
+    #[graphql(default)]
     pub indicators: Vec<String>,
 }
 

@@ -1,9 +1,9 @@
 //! What a batch is checked against: one edition's indicator set and members, and every known
 //! country and indicator, read once per batch inside its transaction.
-use super::closest;
 use crate::domain::CountryCode;
 use crate::error::Result;
 use crate::repo;
+use crate::suggest::{closest, did_you_mean};
 use entity::{country, country_edition, edition, indicator};
 use sea_orm::DatabaseTransaction;
 use std::collections::{HashMap, HashSet};
@@ -62,8 +62,8 @@ impl Scope {
     /// An indicator of the edition's set, composite or raw.
     pub fn indicator(&self, slug: &str) -> Result<&indicator::Model, String> {
         let Some(indicator) = self.indicators.iter().find(|i| i.slug == slug) else {
-            let suggestion = closest(slug, self.indicators.iter().map(|i| i.slug.as_str()));
-            return Err(format!("unknown indicator {slug:?}: did you mean {suggestion}?"));
+            let nearest = closest(slug, self.indicators.iter().map(|i| i.slug.as_str()));
+            return Err(format!("unknown indicator {slug:?}{}", did_you_mean(&nearest)));
         };
         if self.set.contains(&indicator.id) {
             Ok(indicator)

@@ -3,7 +3,7 @@
 mod guard;
 mod types;
 
-use super::connection::{Connection, Edge, MAX_PAGE_SIZE};
+use super::connection::{cursor_arg, keyset_size, Connection, Edge};
 use super::country::Country;
 use super::edition::Edition;
 use super::indicator::Indicator;
@@ -11,11 +11,10 @@ use super::{request, RequestContext};
 use crate::auth::{Actor, Role};
 use crate::error::{ApiError, Result};
 use crate::{input, repo, workflow};
-use async_graphql::connection::CursorType;
+use async_graphql::connection::OpaqueCursor;
 use async_graphql::{Context, Object, Upload};
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use base64::Engine;
 pub(super) use guard::RoleGuard;
+use serde::{Deserialize, Serialize};
 use std::io::Read;
 pub use types::*;
 
@@ -81,7 +80,7 @@ impl AdminMutation {
     ) -> Result<Edition> {
         let (rc, actor) = caller(ctx)?;
         checked(ctx, rc, &actor, Some(input.year), || input.check("input")).await?;
-        Ok(Edition(workflow::editions::create(&rc.db, &actor, &input.into()).await?))
+        Ok(Edition(workflow::editions::create(&rc.db, &actor, &input).await?))
     }
 
     /// Adds a raw indicator to the tree, optionally to a draft edition's set. EDITOR or ADMIN.
@@ -94,7 +93,7 @@ impl AdminMutation {
     ) -> Result<Indicator> {
         let (rc, actor) = caller(ctx)?;
         checked(ctx, rc, &actor, input.edition, || input.check("input")).await?;
-        Ok(Indicator(workflow::editions::create_indicator(&rc.db, &actor, &input.into()).await?))
+        Ok(Indicator(workflow::editions::create_indicator(&rc.db, &actor, &input).await?))
     }
 
     /// Writes a batch of entered scores into a draft edition, all or nothing: any bad entry
@@ -144,9 +143,8 @@ impl AdminMutation {
             each.try_for_each(|(i, narrative)| narrative.check(&format!("narratives[{i}]")))
         })
         .await?;
-        let entries: Vec<_> = narratives.into_iter().map(Into::into).collect();
         Ok(UpsertNarrativesPayload(
-            workflow::narratives::upsert(&rc.db, &actor, edition, &entries).await?,
+            workflow::narratives::upsert(&rc.db, &actor, edition, &narratives).await?,
         ))
     }
 
@@ -161,7 +159,7 @@ impl AdminMutation {
     ) -> Result<Country> {
         let (rc, actor) = caller(ctx)?;
         checked(ctx, rc, &actor, input.edition, || input.check("input")).await?;
-        Ok(Country(workflow::countries::upsert(&rc.db, &actor, &input.into()).await?))
+        Ok(Country(workflow::countries::upsert(&rc.db, &actor, &input).await?))
     }
 
     /// Publishes a complete draft: every member country needs a score for every raw
@@ -289,23 +287,13 @@ impl AdminMutation {
 }
 
 /// A position in the audit log, newest first: the id of the entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct AuditCursor(i64);
-
-impl CursorType for AuditCursor {
-    type Error = String;
-
-    fn decode_cursor(s: &str) -> Result<Self, Self::Error> {
-        let text = URL_SAFE_NO_PAD.decode(s).ok().and_then(|b| String::from_utf8(b).ok());
-        let id =
-            text.as_deref().and_then(|t| t.strip_prefix("audit:")).and_then(|n| n.parse().ok());
-        id.map(Self).ok_or_else(|| format!("{s:?} is not a cursor of the audit log"))
-    }
-
-    fn encode_cursor(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!("audit:{}", self.0))
-    }
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuditPosition {
+    audit: i64,
 }
+
+pub type AuditCursor = OpaqueCursor<AuditPosition>;
 
 #[derive(Default)]
 pub struct AdminQuery;
@@ -322,29 +310,19 @@ impl AdminQuery {
         #[graphql(desc = "the endCursor of the previous page")] after: Option<String>,
     ) -> Result<Connection<AuditCursor, AuditEntry>> {
         let rc = request(ctx)?;
-        let size = match first {
-            None => MAX_PAGE_SIZE,
-            Some(n) if (0..=MAX_PAGE_SIZE as i32).contains(&n) => n as usize,
-            Some(n) => {
-                return Err(ApiError::bad_input(
-                    "first",
-                    n,
-                    format!("first lies between 0 and {MAX_PAGE_SIZE}"),
-                ))
-            }
-        };
-        let before = after
-            .as_deref()
-            .map(|c| AuditCursor::decode_cursor(c).map_err(|e| ApiError::bad_input("after", c, e)))
-            .transpose()?;
-        let mut entries = repo::audit::page(&rc.db, before.map(|c| c.0), size as u64 + 1).await?;
+        let size = keyset_size(first)?;
+        let before = cursor_arg::<AuditPosition>("after", after.as_deref())?;
+        let mut entries =
+            repo::audit::page(&rc.db, before.map(|c| c.audit), size as u64 + 1).await?;
         let total = repo::audit::count(&rc.db).await?;
         let has_next = entries.len() > size;
         entries.truncate(size);
         let mut connection = Connection::new(before.is_some(), has_next, total as i64);
-        connection
-            .edges
-            .extend(entries.into_iter().map(|e| Edge::new(AuditCursor(e.id), AuditEntry(e))));
+        connection.edges.extend(
+            entries
+                .into_iter()
+                .map(|e| Edge::new(OpaqueCursor(AuditPosition { audit: e.id }), AuditEntry(e))),
+        );
         Ok(connection)
     }
 

@@ -1,8 +1,7 @@
 //! Inputs and payloads of the admin mutations, converted to and from the workflow's own types.
 use super::super::edition::Edition;
-use super::super::ids;
+use super::super::ids::GlobalId;
 use crate::auth::Role;
-use crate::domain::Continent;
 use crate::error::Result;
 use crate::import;
 use crate::input::{self, MAX_CODE_CHARS, MAX_LIST_ENTRIES, MAX_NAME_CHARS};
@@ -12,65 +11,19 @@ use chrono::{DateTime, Utc};
 use entity::values::AuditOutcome;
 use entity::{api_key, audit_entry};
 
-/// A new draft edition. Give `indicatorsFrom`, `indicators` or both.
-#[derive(InputObject, Debug, Clone)]
-pub struct CreateEditionInput {
-    /// The edition's year; it identifies the edition everywhere and must be new.
-    pub year: i32,
-    /// The title, such as "Global Organized Crime Index 2025".
-    pub title: String,
-    /// An earlier edition whose indicator set the draft copies.
-    pub indicators_from: Option<i32>,
-    /// Indicator slugs added to the copied set (or forming the set on their own). The
-    /// composites above them join the set with them, so the set is always a closed tree.
-    pub indicators: Option<Vec<String>>,
-    /// The edition whose member countries, with their continent and region, the draft
-    /// starts with. Default: `indicatorsFrom`, else the latest published edition.
-    pub members_from: Option<i32>,
-}
-
-impl From<CreateEditionInput> for workflow::editions::NewEdition {
-    fn from(input: CreateEditionInput) -> Self {
-        Self {
-            year: input.year,
-            title: input.title,
-            indicators_from: input.indicators_from,
-            indicators: input.indicators.unwrap_or_default(),
-            members_from: input.members_from,
-        }
-    }
-}
+// The inputs the workflow takes are the GraphQL inputs themselves (declared there once, with
+// the descriptions the schema shows); here are their checks at the edge.
+pub use workflow::countries::CountryChange as CountryInput;
+pub use workflow::editions::{
+    NewEdition as CreateEditionInput, NewIndicator as CreateIndicatorInput,
+};
+pub use workflow::narratives::NarrativeEntry as NarrativeInput;
 
 impl CreateEditionInput {
     pub fn check(&self, field: &str) -> Result<()> {
         input::text(&format!("{field}.title"), &self.title, MAX_NAME_CHARS)?;
         let indicators = self.indicators.as_deref().unwrap_or_default();
         input::list(&format!("{field}.indicators"), indicators, MAX_LIST_ENTRIES, MAX_CODE_CHARS)
-    }
-}
-
-/// A new raw indicator, scored 1 to 10 like every other.
-#[derive(InputObject, Debug, Clone)]
-pub struct CreateIndicatorInput {
-    /// Its name; the slug is made from it (lower case, runs of non-letters as `-`).
-    pub name: String,
-    /// The composite it is averaged into: `criminal-markets`, `criminal-actors` or
-    /// `resilience`.
-    pub parent: String,
-    /// What the indicator assesses.
-    pub description: Option<String>,
-    /// A draft edition that assesses it from now on (its parent must be in that edition).
-    pub edition: Option<i32>,
-}
-
-impl From<CreateIndicatorInput> for workflow::editions::NewIndicator {
-    fn from(input: CreateIndicatorInput) -> Self {
-        Self {
-            name: input.name,
-            parent: input.parent,
-            description: input.description,
-            edition: input.edition,
-        }
     }
 }
 
@@ -108,31 +61,6 @@ impl ScoreInput {
     }
 }
 
-/// One narrative of a country in an edition.
-#[derive(InputObject, Debug, Clone)]
-pub struct NarrativeInput {
-    /// The country's ISO3 code.
-    pub country: String,
-    /// An optional heading ("DRUGS", "Criminal markets").
-    pub heading: Option<String>,
-    /// The text.
-    pub body: String,
-    /// Slugs of the indicators the text covers, in order.
-    #[graphql(default)]
-    pub indicators: Vec<String>,
-}
-
-impl From<NarrativeInput> for workflow::narratives::NarrativeEntry {
-    fn from(input: NarrativeInput) -> Self {
-        Self {
-            country: input.country,
-            heading: input.heading,
-            body: input.body,
-            indicators: input.indicators,
-        }
-    }
-}
-
 impl NarrativeInput {
     pub fn check(&self, field: &str) -> Result<()> {
         input::text(&format!("{field}.country"), &self.country, MAX_CODE_CHARS)?;
@@ -140,39 +68,6 @@ impl NarrativeInput {
         input::text(&format!("{field}.body"), &self.body, input::MAX_BODY_CHARS)?;
         let indicators = &self.indicators;
         input::list(&format!("{field}.indicators"), indicators, MAX_LIST_ENTRIES, MAX_CODE_CHARS)
-    }
-}
-
-/// A country to create or change; absent fields stay as they are. A new country needs its
-/// name and the draft edition, continent and region where it joins.
-#[derive(InputObject, Debug, Clone)]
-pub struct CountryInput {
-    /// ISO 3166-1 alpha-3 code: identifies the country.
-    pub iso3: String,
-    /// The name; a different name renames the country (ADMIN only), and the old name stays
-    /// a spelling that imports recognise. The slug never changes.
-    pub name: Option<String>,
-    /// More spellings of the name that imports should recognise.
-    #[graphql(default)]
-    pub aliases: Vec<String>,
-    /// A draft edition in which to place the country (with `continent` and `region`).
-    pub edition: Option<i32>,
-    /// The country's continent in `edition`.
-    pub continent: Option<Continent>,
-    /// The country's region in `edition` (regions change between editions).
-    pub region: Option<String>,
-}
-
-impl From<CountryInput> for workflow::countries::CountryChange {
-    fn from(input: CountryInput) -> Self {
-        Self {
-            iso3: input.iso3,
-            name: input.name,
-            aliases: input.aliases,
-            edition: input.edition,
-            continent: input.continent,
-            region: input.region,
-        }
     }
 }
 
@@ -251,7 +146,7 @@ pub struct ApiKey(pub api_key::Model);
 impl ApiKey {
     /// Global id (Relay).
     async fn id(&self) -> ID {
-        ids::encode("ApiKey", &self.0.name)
+        GlobalId::ApiKey { name: self.0.name.clone() }.to_id()
     }
 
     /// The key's name: it identifies the key, and its holder in the audit log.
@@ -319,7 +214,7 @@ pub struct AuditEntry(pub audit_entry::Model);
 impl AuditEntry {
     /// Global id (Relay).
     async fn id(&self) -> ID {
-        ids::encode("AuditEntry", &self.0.id.to_string())
+        GlobalId::AuditEntry { id: self.0.id }.to_id()
     }
 
     /// When it happened.
