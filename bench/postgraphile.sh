@@ -19,21 +19,27 @@
 # Postgres's CPU ms per request (the backends connected to this run's database, read from
 # /proc every 50 ms: a backend that exits loses at most its last 50 ms), and the ratios
 # project/PostGraphile and project/floor. The three share the machine, so only the ratios of
-# one run compare.
+# one run compare; on a machine busy with other work, CPU per request is the steadier figure
+# (req/s also depends on how much of the cores each side's processes win: pgbench runs 32
+# backends, the server two worker threads).
 #
-# Settings: BENCH_SECONDS (5) per cell, BENCH_BIN (a prebuilt binary instead of building this
-# tree), BENCH_PORT (18082; PostGraphile on the next port), BENCH_PG_WORKERS (PostGraphile's
-# --cluster-workers, default none: one Node process). Needs Postgres at 127.0.0.1:5432, wrk
-# (installed from Debian's packages when missing), pgbench, node and npm (the npm registry is
-# the only traffic off the machine), curl and python3. Load runs only against 127.0.0.1.
+# Settings: BENCH_SECONDS (5) per cell, BENCH_ROUNDS (1: how many times the whole table runs;
+# the ratios take the medians), BENCH_BIN (a prebuilt binary instead of building this tree),
+# BENCH_PORT and BENCH_PG_PORT (default: free ports), BENCH_PG_WORKERS (PostGraphile's
+# --cluster-workers, default none: one Node process), BENCH_SERVER_LOG (where the server's
+# log goes, default nowhere). Needs Postgres at 127.0.0.1:5432, wrk (installed from Debian's
+# packages when missing), pgbench, node and npm (the npm registry is the only traffic off the
+# machine), curl and python3. Load runs only against 127.0.0.1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source bench/lib.sh
 
 DATASET=${1:-${OCINDEX_DATASET:-../shared/data/global_oc_index.xlsx}}
 DURATION=${BENCH_SECONDS:-5}
-PORT=${BENCH_PORT:-18082}
-PG_PORT=$((PORT + 1))
+ROUNDS=${BENCH_ROUNDS:-1}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PORT=${BENCH_PORT:-$(free_port)}
+PG_PORT=${BENCH_PG_PORT:-$(free_port)}
 DB=ocindex_bench_postgraphile
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB"
 URL="http://127.0.0.1:$PORT"
@@ -66,7 +72,8 @@ OCINDEX_SAMPLE=false "$BIN" migrate >/dev/null 2>&1
 "$BIN" import "$DATASET" 2>&1 | grep -E "^result"
 
 echo "== starting the server and PostGraphile on it"
-OCINDEX_BIND="127.0.0.1:$PORT" OCINDEX_ADMIN_TOKEN="$TOKEN" OCINDEX_SAMPLE=false RUST_LOG=warn "$BIN" serve &
+OCINDEX_BIND="127.0.0.1:$PORT" OCINDEX_ADMIN_TOKEN="$TOKEN" OCINDEX_SAMPLE=false RUST_LOG=warn \
+  "$BIN" serve 2>"${BENCH_SERVER_LOG:-/dev/null}" &
 SERVER_PID=$!
 # `figure_changes` is a view: a smart tag (read from the working folder, the database is left
 # as the project made it) gives its rows their country, as the foreign key of a table would.
@@ -83,6 +90,8 @@ workers=()
   "${workers[@]}" >"$WORK/postgraphile.log" 2>&1) &
 POSTGRAPHILE_PID=$!
 for _ in $(seq 1 100); do curl -fs "$URL/readyz" >/dev/null 2>&1 && break; sleep 0.1; done
+# another server on the port would answer in its place
+kill -0 "$SERVER_PID" 2>/dev/null || { echo "the server did not start (port $PORT taken?)" >&2; exit 1; }
 ready='{"query":"{ __typename }"}'
 for _ in $(seq 1 300); do
   curl -fs "$PG_URL/graphql" -H 'Content-Type: application/json' --data "$ready" >/dev/null 2>&1 && break
@@ -90,6 +99,7 @@ for _ in $(seq 1 300); do
 done
 curl -fs "$PG_URL/graphql" -H 'Content-Type: application/json' --data "$ready" >/dev/null \
   || { echo "PostGraphile did not start: $(cat "$WORK/postgraphile.log")" >&2; exit 1; }
+kill -0 "$POSTGRAPHILE_PID" 2>/dev/null || { echo "PostGraphile did not start (port $PG_PORT taken?)" >&2; exit 1; }
 
 # PostGraphile's generated schema speaks in row ids: the ids of the editions and indicators the
 # questions name, looked up once as a PostGraphile client would know them.
@@ -313,6 +323,8 @@ def counters():  # the server's statement and cache-hit counters
         return sum(float(v) for v in re.findall(rf"^{name}(?:{{[^}}]*}})? (\S+)$", text, re.M))
     return total("ocindex_db_statements_total"), total("ocindex_response_cache_hits_total")
 
+for name in glob.glob(log_prefix + ".*"):  # a failed attempt's transaction logs
+    os.remove(name)
 start_pg = {pid: stat(pid)[1] for pid in backends() if stat(pid)}
 last_pg = dict(start_pg)
 server_before = tree_cpu(server) if server else 0
@@ -347,6 +359,8 @@ if "Requests/sec" in out:  # wrk
     errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
     sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     errors += sum(int(x) for x in sock.groups()) if sock else 0
+elif "tps =" not in out:
+    sys.exit(f"no figures from {cmd[0]} (exit {proc.returncode}): {out[-300:]}")
 else:  # pgbench, with its per-transaction log for the p99
     rps = float(re.search(r"^tps = ([\d.]+)", out, re.M).group(1))
     requests = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
@@ -392,28 +406,41 @@ for q in ranking lookup threshold; do
   for side in project postgraphile; do START=250000 cell "$q" "$side" 4 2 >/dev/null; done
 done
 
-echo "== load (${DURATION}s cells; CPU in ms per request; uptime: $(uptime | sed 's/.*load average/load average/'))"
+echo "== load (${DURATION}s cells, $ROUNDS round(s); CPU in ms per request)"
 printf '%-10s %-13s %4s %8s %8s %8s %8s %7s %7s %6s\n' \
   question side conc "req/s" "p99 ms" "server" postgres "stmt/q" errors hits
 declare -A RPS CPU
-for spec in ranking:32 lookup:1 threshold:32; do
-  q=${spec%%:*} c=${spec##*:}
-  for side in project postgraphile floor; do
-    line=$(cell "$q" "$side" "$c")
-    read -r rps p99 requests errors server pgcpu statements hits <<<"$line"
-    RPS[$q:$side]=$rps
-    CPU[$q:$side]=$(python3 -c "print(sum(float(x) for x in '$server $pgcpu'.split() if x != '-'))")
-    printf '%-10s %-13s %4s %8s %8s %8s %8s %7s %7s %6s\n' \
-      "$q" "$side" "$c" "$rps" "$p99" "$server" "$pgcpu" "$statements" "$errors" "$hits"
+for round in $(seq 1 "$ROUNDS"); do
+  echo "-- round $round, $(uptime | sed 's/.*load average/load average/')"
+  for spec in ranking:32 lookup:1 threshold:32; do
+    q=${spec%%:*} c=${spec##*:}
+    for side in project postgraphile floor; do
+      # each round's threshold questions start where no earlier cell's could have reached
+      # Postgres is shared: when other work holds its connections, pgbench cannot open its
+      # own, so a cell is tried again after a pause
+      line=
+      for attempt in 1 2 3; do
+        line=$(START=$(( (round - 1) * 50000 )) cell "$q" "$side" "$c") && break
+        echo "   ($q $side failed, attempt $attempt of 3)" >&2
+        sleep 5
+      done
+      [ -n "$line" ] || { echo "$q $side failed" >&2; exit 1; }
+      read -r rps p99 requests errors server pgcpu statements hits <<<"$line"
+      RPS[$q:$side]="${RPS[$q:$side]:-} $rps"
+      CPU[$q:$side]="${CPU[$q:$side]:-} $(python3 -c "print(sum(float(x) for x in '$server $pgcpu'.split() if x != '-'))")"
+      printf '%-10s %-13s %4s %8s %8s %8s %8s %7s %7s %6s\n' \
+        "$q" "$side" "$c" "$rps" "$p99" "$server" "$pgcpu" "$statements" "$errors" "$hits"
+    done
   done
 done
 
-echo "== ratios (throughput: above 1 is faster; CPU per request, server + Postgres: below 1 is cheaper)"
+ratio() { # "values" "values" -> the ratio of their medians
+  python3 -c "import statistics as s, sys; print(f'{s.median(map(float, sys.argv[1].split())) / max(0.001, s.median(map(float, sys.argv[2].split()))):.2f}')" "$1" "$2"
+}
+echo "== ratios of the medians (req/s: above 1 is faster; CPU per request, server + Postgres: below 1 is cheaper)"
 printf '%-10s %22s %22s %22s\n' question "req/s project/PG'phile" "CPU project/PG'phile" "req/s project/floor"
 for q in ranking lookup threshold; do
-  printf '%-10s %22s %22s %22s\n' "$q" \
-    "$(python3 -c "print(f'{${RPS[$q:project]} / max(1, ${RPS[$q:postgraphile]}):.2f}')")" \
-    "$(python3 -c "print(f'{${CPU[$q:project]} / max(0.001, ${CPU[$q:postgraphile]}):.2f}')")" \
-    "$(python3 -c "print(f'{${RPS[$q:project]} / max(1, ${RPS[$q:floor]}):.2f}')")"
+  printf '%-10s %22s %22s %22s\n' "$q" "$(ratio "${RPS[$q:project]}" "${RPS[$q:postgraphile]}")" \
+    "$(ratio "${CPU[$q:project]}" "${CPU[$q:postgraphile]}")" "$(ratio "${RPS[$q:project]}" "${RPS[$q:floor]}")"
 done
 echo "RSS after the run: server $(ps -o rss= -p "$SERVER_PID") KiB, PostGraphile $(ps -o rss= -p "$POSTGRAPHILE_PID") KiB"
