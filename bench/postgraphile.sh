@@ -351,6 +351,11 @@ counted_after = counters()
 pg_ticks = sum(last_pg[pid] - start_pg.get(pid, 0) for pid in last_pg)
 
 unit = {"us": 0.001, "ms": 1.0, "s": 1000.0}
+if cmd[0] == "sleep":  # no load: CPU ms and statements per second
+    seconds = float(cmd[1])
+    statements = f"{(counted_after[0] - counted_before[0]) / seconds:.0f}" if counted_before else "-"
+    print(f"{(server_after - server_before) * 1000 / tick / seconds:.1f} {pg_ticks * 1000 / tick / seconds:.1f} {statements}")
+    sys.exit(0)
 if "Requests/sec" in out:  # wrk
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     v, u = re.search(r"^\s+99%\s+([\d.]+)(us|ms|s)", out, re.M).groups()
@@ -400,6 +405,12 @@ cell() { # question side concurrency [seconds] -> the line of cell.py
         wrk -t"$threads" -c"$c" -d"${seconds}s" --latency -s "$script" "$url/graphql" ;;
   esac
 }
+
+# What each side costs with no request at all (the Postgres figure counts the backends of
+# both servers, the statements are the project's).
+read -r idle_server idle_pg idle_statements <<<"$(python3 "$WORK/cell.py" "$DB" "$SERVER_PID" "$URL/metrics" - sleep "$DURATION")"
+read -r idle_graphile _ _ <<<"$(python3 "$WORK/cell.py" "$DB" "$POSTGRAPHILE_PID" - - sleep "$DURATION")"
+echo "== at idle, ${DURATION}s without requests: server $idle_server CPU ms/s ($idle_statements statements/s), PostGraphile $idle_graphile ms/s, Postgres backends of both $idle_pg ms/s"
 
 echo "== warming up (2 s of each question on each server, not measured)"
 for q in ranking lookup threshold; do
