@@ -412,9 +412,11 @@ read -r idle_server idle_pg idle_statements <<<"$(python3 "$WORK/cell.py" "$DB" 
 read -r idle_graphile _ _ <<<"$(python3 "$WORK/cell.py" "$DB" "$POSTGRAPHILE_PID" - - sleep "$DURATION")"
 echo "== at idle, ${DURATION}s without requests: server $idle_server CPU ms/s ($idle_statements statements/s), PostGraphile $idle_graphile ms/s, Postgres backends of both $idle_pg ms/s"
 
-echo "== warming up (2 s of each question on each server, not measured)"
+# Node compiles its hot paths as they run: PostGraphile keeps getting faster over its first
+# seconds of load, so each question runs a whole cell on each server before any is measured.
+echo "== warming up (${DURATION}s of each question on each server, not measured)"
 for q in ranking lookup threshold; do
-  for side in project postgraphile; do START=250000 cell "$q" "$side" 4 2 >/dev/null; done
+  for side in project postgraphile; do START=250000 cell "$q" "$side" 8 >/dev/null; done
 done
 
 echo "== load (${DURATION}s cells, $ROUNDS round(s); CPU in ms per request)"
