@@ -234,14 +234,7 @@ same("threshold", sorted((n["country"]["iso3"], dec(n["change"])) for n in p["no
      sorted((r[0], dec(r[1])) for r in f), "and the same countries")
 PY
 
-cat > "$WORK/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = io.open(os.getenv("BODY"), "r")
-wrk.body = f:read("*a")
-f:close()
-if os.getenv("TOKEN") ~= "" then wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN") end
-LUA
+bench_post_lua
 # Every request a question not asked before in the run: request i of the cell (counted across
 # wrk's threads, from START) asks indicator i mod 9 with threshold (i div 9) / 10000.
 cat > "$WORK/threshold.lua" <<'LUA'
