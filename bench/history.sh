@@ -64,14 +64,7 @@ cat > "$WORK/profile.json" <<'JSON'
 {"query":"{ country(iso3: \"KAZ\") { name scores(edition: 2023) { indicator { slug } value delta rank rankInContinent rankInRegion } } }"}
 JSON
 
-cat > "$WORK/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = io.open(os.getenv("BODY"), "r")
-wrk.body = f:read("*a")
-f:close()
-if os.getenv("TOKEN") ~= "" then wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN") end
-LUA
+bench_post_lua
 cat > "$WORK/threshold.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["Content-Type"] = "application/json"

@@ -1,5 +1,5 @@
-# The benchmarks' shared set-up, sourced from the project's root by run.sh, history.sh and
-# fleet.sh.
+# The benchmarks' shared set-up, sourced from the project's root by run.sh, history.sh,
+# fleet.sh and postgraphile.sh.
 
 # The whole load comes from one address: the quotas stay on, their cost is part of what is
 # measured, with budgets no run can spend (set these to 0 to measure without the limiter).
@@ -33,4 +33,18 @@ bench_cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
   psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$WORK"
+}
+
+# Writes $WORK/post.lua, wrk's script for one POST: the JSON body from the file $BODY, with
+# `Authorization: Bearer $TOKEN` when TOKEN is set and not empty.
+bench_post_lua() {
+  cat > "$WORK/post.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = io.open(os.getenv("BODY"), "r")
+wrk.body = f:read("*a")
+f:close()
+local token = os.getenv("TOKEN")
+if token ~= nil and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
+LUA
 }

@@ -96,16 +96,7 @@ JOIN country_editions m ON (m.edition_id, m.country_id) = (f.edition_id, f.count
 ORDER BY f.value DESC, c.name LIMIT 200;
 SQL
 
-cat > "$WORK/post.lua" <<'LUA'
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-local f = io.open(os.getenv("BODY"), "r")
-wrk.body = f:read("*a")
-f:close()
-if os.getenv("TOKEN") ~= nil and os.getenv("TOKEN") ~= "" then
-  wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
-end
-LUA
+bench_post_lua
 
 # wrk output -> "req/s p50_ms p99_ms errors"
 summarize() {
