@@ -34,3 +34,36 @@ bench_cleanup() {
   psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
+
+# Writes a wrk script that POSTs the JSON file named by $BODY, with `Authorization: Bearer
+# $TOKEN` when TOKEN is set.
+bench_post_script() { # path
+  cat > "$1" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+local f = io.open(os.getenv("BODY"), "r")
+wrk.body = f:read("*a")
+f:close()
+if os.getenv("TOKEN") ~= nil and os.getenv("TOKEN") ~= "" then
+  wrk.headers["Authorization"] = "Bearer " .. os.getenv("TOKEN")
+end
+LUA
+}
+
+# wrk --latency output -> "req/s p50_ms p99_ms errors" (non-2xx answers and socket errors).
+bench_summarize() {
+  python3 -c '
+import re, sys
+text = sys.stdin.read()
+def ms(v, unit):
+    return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+p = dict((k, ms(v, u)) for k, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)", text, re.M))
+errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", text))
+sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+if sock:
+    errors += sum(int(x) for x in sock.groups())
+p50, p99 = p.get("50", 0.0), p.get("99", 0.0)
+print(f"{rps:.0f} {p50:.2f} {p99:.2f} {errors}")
+'
+}
