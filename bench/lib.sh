@@ -48,3 +48,21 @@ local token = os.getenv("TOKEN")
 if token ~= nil and token ~= "" then wrk.headers["Authorization"] = "Bearer " .. token end
 LUA
 }
+
+# wrk --latency output -> "req/s p50_ms p99_ms errors" (non-2xx answers and socket errors).
+bench_summarize() {
+  python3 -c '
+import re, sys
+text = sys.stdin.read()
+def ms(v, unit):
+    return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
+p = dict((k, ms(v, u)) for k, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)", text, re.M))
+errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", text))
+sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+if sock:
+    errors += sum(int(x) for x in sock.groups())
+p50, p99 = p.get("50", 0.0), p.get("99", 0.0)
+print(f"{rps:.0f} {p50:.2f} {p99:.2f} {errors}")
+'
+}

@@ -98,27 +98,9 @@ SQL
 
 bench_post_lua
 
-# wrk output -> "req/s p50_ms p99_ms errors"
-summarize() {
-  python3 -c '
-import re, sys
-text = sys.stdin.read()
-def ms(v, unit):
-    return float(v) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
-rps = float(re.search(r"Requests/sec:\s+([\d.]+)", text).group(1))
-p = dict((k, ms(v, u)) for k, v, u in re.findall(r"^\s+(50|99)%\s+([\d.]+)(us|ms|s)", text, re.M))
-errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", text))
-sock = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
-if sock:
-    errors += sum(int(x) for x in sock.groups())
-p50, p99 = p.get("50", 0.0), p.get("99", 0.0)
-print(f"{rps:.0f} {p50:.2f} {p99:.2f} {errors}")
-'
-}
-
 load() { # body concurrency [token]
   local threads=$(( $2 < 2 ? 1 : 2 ))
-  BODY="$1" TOKEN="${3:-}" wrk -t"$threads" -c"$2" -d"${DURATION}s" --latency -s "$WORK/post.lua" "$URL/graphql" | summarize
+  BODY="$1" TOKEN="${3:-}" wrk -t"$threads" -c"$2" -d"${DURATION}s" --latency -s "$WORK/post.lua" "$URL/graphql" | bench_summarize
 }
 
 # Prepared statements, as the server's driver uses: planning these joins costs more than
@@ -133,7 +115,7 @@ echo "== warming up"
 for q in q1 q2 q3 q4; do BODY="$WORK/$q.json" wrk -t1 -c4 -d2s -s "$WORK/post.lua" "$URL/graphql" >/dev/null; done
 
 echo "== floors"
-static=$(wrk -t2 -c32 -d"${DURATION}s" --latency "$URL/healthz" | summarize | cut -d' ' -f1)
+static=$(wrk -t2 -c32 -d"${DURATION}s" --latency "$URL/healthz" | bench_summarize | cut -d' ' -f1)
 q2floor=$(pgfloor "$WORK/q2.sql")
 q3floor=$(pgfloor "$WORK/q3.sql")
 echo "   static GET /healthz: $static req/s; pgbench Q2 SQL: $q2floor tps; Q3 SQL: $q3floor tps (c=32)"

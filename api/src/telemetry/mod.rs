@@ -2,6 +2,8 @@
 //! OpenTelemetry export) is set up here, once, for every subcommand; the Prometheus metrics
 //! registry and the names of every metric the server publishes live here too, so that an
 //! operator finds the whole list in one place.
+mod log_writer;
+
 use crate::config::{LogFormat, TelemetrySettings};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use opentelemetry::trace::TracerProvider as _;
@@ -63,19 +65,22 @@ pub mod names {
     pub const WEBHOOK_DURATION: &str = "ocindex_webhook_delivery_duration_seconds";
 }
 
-/// What must outlive the program's work: the trace exporter flushes its last spans on drop.
+/// What must outlive the program's work: the trace exporter flushes its last spans, and the
+/// log writer its last lines, when they are shut down.
 pub struct Telemetry {
     tracer: Option<SdkTracerProvider>,
+    log_writer: log_writer::LogWriterGuard,
 }
 
 impl Telemetry {
-    /// Sends the spans still buffered; call before the process exits.
+    /// Sends the spans and writes the log lines still buffered; call before the process exits.
     pub fn shutdown(self) {
         if let Some(provider) = self.tracer {
             if let Err(err) = provider.shutdown_with_timeout(Duration::from_secs(5)) {
                 eprintln!("warning: the last traces were not exported: {err}");
             }
         }
+        drop(self.log_writer);
     }
 }
 
@@ -89,16 +94,17 @@ pub fn init(settings: &TelemetrySettings) -> Telemetry {
         );
         EnvFilter::new("info")
     });
+    let (writer, log_writer) = log_writer::stderr();
     let fmt = match settings.log_format {
         LogFormat::Text => tracing_subscriber::fmt::layer()
-            .with_writer(std::io::stderr)
+            .with_writer(writer)
             .with_ansi(std::io::stderr().is_terminal())
             .boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
             .json()
             .with_current_span(true)
             .with_span_list(false)
-            .with_writer(std::io::stderr)
+            .with_writer(writer)
             .boxed(),
     };
     let (otel, tracer) = match settings.otlp_endpoint.as_deref().filter(|e| !e.is_empty()) {
@@ -117,7 +123,7 @@ pub fn init(settings: &TelemetrySettings) -> Telemetry {
         None => (None, None),
     };
     let _ = tracing_subscriber::registry().with(fmt.with_filter(filter)).with(otel).try_init();
-    Telemetry { tracer }
+    Telemetry { tracer, log_writer }
 }
 
 /// Spans in batches over OTLP/HTTP (protobuf) to `{endpoint}/v1/traces`, as the OpenTelemetry
