@@ -239,7 +239,9 @@ async fn the_readme_mutations_take_a_draft_to_its_publication_check() {
             "upsertScores",
             "upsertCountry",
             "createIndicator",
-            "createEdition"
+            "createEdition",
+            // the server's first start filled the empty database with the sample, audited
+            "loadSample"
         ]
     );
     assert!(matches!(log.nodes[0].outcome, audit_log::AuditOutcome::REFUSED));
