@@ -133,8 +133,10 @@ async fn write(
         }
     }
     repo::editions::upsert_scores(txn, scope.edition.id, &rows).await?;
-    // a draft's figures are a preview for its editors: they follow every batch
-    let figures = repo::figures::recompute_edition(txn, scope.edition.id).await?.figures;
+    // a draft's figures are a preview for its editors: they follow every batch, recomputed
+    // only where the batch can have changed them
+    let keys: Vec<(i32, i32)> = rows.iter().map(|r| (r.0, r.1)).collect();
+    let figures = repo::figures::recompute_scores(txn, &scope.edition, &keys).await?.figures;
 
     let present: HashSet<(i32, i32)> =
         existing.keys().copied().chain(rows.iter().map(|r| (r.0, r.1))).collect();
