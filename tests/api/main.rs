@@ -21,6 +21,7 @@ mod performance;
 mod process;
 mod queries;
 mod quotas;
+mod recompute;
 mod replicas;
 mod sample;
 mod schema;

@@ -155,7 +155,7 @@ async fn lists_fetch_only_the_figures_they_ask_for_in_a_constant_number_of_state
 }
 
 /// Every stored figure (exact values included) and every change the view computes.
-async fn derived(db: &sea_orm::DatabaseConnection) -> String {
+pub(crate) async fn derived(db: &sea_orm::DatabaseConnection) -> String {
     let sql =
         "SELECT (SELECT string_agg(concat_ws(',', edition_id, country_id, indicator_id, value,
                           delta, rank, rank_in_continent, rank_in_region, exact_num, exact_den), ';'
@@ -173,7 +173,7 @@ async fn derived(db: &sea_orm::DatabaseConnection) -> String {
 }
 
 /// What a rebuild of every edition from the entered scores stores, rolled back.
-async fn rebuilt(db: &sea_orm::DatabaseConnection) -> String {
+pub(crate) async fn rebuilt(db: &sea_orm::DatabaseConnection) -> String {
     use sea_orm::TransactionTrait;
     let txn = db.begin().await.unwrap();
     ocindex::repo::figures::recompute(&txn).await.unwrap();

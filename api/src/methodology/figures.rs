@@ -1,7 +1,7 @@
 //! Composite figures: each composite is the mean of its children in that edition's indicator
 //! set, computed from the children's unrounded values.
 use super::Exact;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// One indicator of an edition's set, as the tree places it.
 #[derive(Clone, Copy, Debug)]
@@ -36,6 +36,24 @@ pub fn evaluate(set: &[Node], entered: &HashMap<i32, Exact>) -> HashMap<i32, Exa
         }
     }
     values
+}
+
+/// The indicators whose values a change to the entered scores of `written` can change: those
+/// indicators and every composite above them in the set. Nothing else of a country moves.
+pub fn affected(set: &[Node], written: impl IntoIterator<Item = i32>) -> HashSet<i32> {
+    let parents: HashMap<i32, Option<i32>> = set.iter().map(|n| (n.id, n.parent)).collect();
+    let mut out = HashSet::new();
+    for id in written {
+        let mut at = Some(id);
+        // the set is a tree: each step climbs, and a node already seen has had its climb
+        while let Some(id) = at.filter(|id| parents.contains_key(id)) {
+            if !out.insert(id) {
+                break;
+            }
+            at = parents[&id];
+        }
+    }
+    out
 }
 
 fn depth(set: &[Node], id: i32) -> usize {
@@ -147,5 +165,17 @@ mod tests {
         assert!(!values.contains_key(&MARKETS));
         assert!(!values.contains_key(&CRIMINALITY));
         assert_eq!(values[&ACTORS], Exact::from_integer(4));
+    }
+
+    #[test]
+    fn a_write_affects_its_indicators_and_the_composites_above_them() {
+        let set = tree(3, 2);
+        assert_eq!(affected(&set, [100]), HashSet::from([100, MARKETS, CRIMINALITY]));
+        assert_eq!(
+            affected(&set, [101, 200, 102]),
+            HashSet::from([101, 102, 200, MARKETS, ACTORS, CRIMINALITY])
+        );
+        // an indicator outside the set changes nothing of it
+        assert!(affected(&set, [999]).is_empty());
     }
 }

@@ -10,5 +10,5 @@ mod rank;
 pub use aggregate::{aggregate, mean, sqrt_half_up, Aggregate};
 pub use derive::{derive, derive_edition, ChangeRow, Derived, EditionInput, FigureRow, Member};
 pub use exact::{round_half_up, Exact, HalfStep, ScoreError};
-pub use figures::{evaluate, Node};
+pub use figures::{affected, evaluate, Node};
 pub use rank::competition_ranks;

@@ -1,5 +1,6 @@
 //! Writes of the editions workflow: drafts, their indicator sets, members and entered scores,
 //! publication. Callers pass a transaction that holds [`lock_for_writing`].
+use super::figures::ints;
 use entity::values::{Continent, EditionStatus};
 use entity::{country_edition, edition, edition_indicator, narrative, score};
 use rust_decimal::Decimal;
@@ -131,6 +132,39 @@ pub async fn scores<C: ConnectionTrait>(
     edition_id: i32,
 ) -> Result<Vec<score::Model>, DbErr> {
     score::Entity::find().filter(score::Column::EditionId.eq(edition_id)).all(db).await
+}
+
+/// The entered scores of an edition at some (country, indicator) keys, with their values:
+/// what a batch replaces, without reading the rest of the edition.
+pub async fn scores_at<C: ConnectionTrait>(
+    db: &C,
+    edition_id: i32,
+    keys: &[(i32, i32)],
+) -> Result<Vec<(i32, i32, Decimal)>, DbErr> {
+    let rows = db
+        .query_all(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT s.country_id, s.indicator_id, s.value
+               FROM UNNEST($2::int[], $3::int[]) AS k(country_id, indicator_id)
+               JOIN scores s ON s.edition_id = $1 AND s.country_id = k.country_id
+                            AND s.indicator_id = k.indicator_id",
+            [edition_id.into(), ints(keys.iter().map(|k| k.0)), ints(keys.iter().map(|k| k.1))],
+        ))
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            Ok((
+                row.try_get("", "country_id")?,
+                row.try_get("", "indicator_id")?,
+                row.try_get("", "value")?,
+            ))
+        })
+        .collect()
+}
+
+/// How many scores an edition holds.
+pub async fn score_count<C: ConnectionTrait>(db: &C, edition_id: i32) -> Result<u64, DbErr> {
+    score::Entity::find().filter(score::Column::EditionId.eq(edition_id)).count(db).await
 }
 
 pub async fn narrative_count<C: ConnectionTrait>(db: &C, edition_id: i32) -> Result<u64, DbErr> {

@@ -75,6 +75,247 @@ async fn rebuild_edition<C: ConnectionTrait>(db: &C, edition_id: i32) -> Result<
     Ok(Recomputed { figures: rows.len() })
 }
 
+/// Recomputes what a batch of entered scores changed in a draft, and nothing else: the
+/// written values and the composites above them for the countries of the batch (their deltas
+/// against the previous published edition included), and the global, continental and
+/// regional ranks of those indicators across the edition, in one statement. The figures are
+/// exactly those [`recompute_edition`] would store (the same exact arithmetic, rounded once;
+/// SQL's `rank()` is the competition rank on the 2-decimal value), at a cost set by the
+/// batch and the size of one edition's ranking, never by the number of editions.
+///
+/// `written` holds the (country, indicator) keys of the batch. A draft is no edition's base
+/// of deltas, so no other edition changes; a published edition (which takes no scores
+/// through the workflow) falls back to [`recompute_edition`]. Returns the number of figures
+/// stored anew.
+#[tracing::instrument(skip(db, edition, written), fields(edition = edition.year, written = written.len()))]
+pub async fn recompute_scores<C: ConnectionTrait>(
+    db: &C,
+    edition: &edition::Model,
+    written: &[(i32, i32)],
+) -> Result<Recomputed, DbErr> {
+    crate::telemetry::timed("recompute", rebuild_scores(db, edition, written)).await
+}
+
+async fn rebuild_scores<C: ConnectionTrait>(
+    db: &C,
+    edition: &edition::Model,
+    written: &[(i32, i32)],
+) -> Result<Recomputed, DbErr> {
+    if edition.is_published() {
+        return rebuild_edition(db, edition.id).await;
+    }
+    let edition_id = edition.id;
+    let set = indicator_set(db, edition_id).await?;
+    let mut countries: Vec<i32> = written.iter().map(|w| w.0).collect();
+    countries.sort_unstable();
+    countries.dedup();
+    let mut indicators: Vec<i32> =
+        methodology::affected(&set, written.iter().map(|w| w.1)).into_iter().collect();
+    indicators.sort_unstable();
+    if countries.is_empty() || indicators.is_empty() {
+        return Ok(Recomputed::default());
+    }
+
+    // every entered score of the batch's countries: a composite needs all of its children
+    let mut entered: HashMap<i32, HashMap<i32, Exact>> = HashMap::new();
+    for (country, indicator, value) in scores_of(db, edition_id, &countries).await? {
+        entered.entry(country).or_default().insert(indicator, value);
+    }
+    let before = previous_exact_values(db, edition, &countries).await?;
+    let mut rows = Vec::new();
+    for &country in &countries {
+        let values = methodology::evaluate(&set, entered.get(&country).unwrap_or(&HashMap::new()));
+        for &indicator in &indicators {
+            let Some(&exact) = values.get(&indicator) else { continue };
+            let delta =
+                before.get(&(country, indicator)).map(|b| methodology::round_half_up(exact - b));
+            rows.push(ScopedRow { country, indicator, exact, delta });
+        }
+    }
+    let stored = write_scoped(db, edition_id, &countries, &indicators, &rows).await?;
+    Ok(Recomputed { figures: stored })
+}
+
+/// One recomputed figure of [`recompute_scores`]; its ranks are computed in SQL.
+struct ScopedRow {
+    country: i32,
+    indicator: i32,
+    exact: Exact,
+    delta: Option<Decimal>,
+}
+
+/// An edition's indicator set, as the tree places it.
+async fn indicator_set<C: ConnectionTrait>(db: &C, edition_id: i32) -> Result<Vec<Node>, DbErr> {
+    let rows: Vec<(i32, Option<i32>, bool)> = edition_indicator::Entity::find()
+        .select_only()
+        .column(indicator::Column::Id)
+        .column(indicator::Column::ParentId)
+        .column(indicator::Column::IsComposite)
+        .join(JoinType::InnerJoin, edition_indicator_to_indicator())
+        .filter(edition_indicator::Column::EditionId.eq(edition_id))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, parent, is_composite)| Node { id, parent, is_composite })
+        .collect())
+}
+
+/// The entered scores of some countries in an edition, as exact values.
+async fn scores_of<C: ConnectionTrait>(
+    db: &C,
+    edition_id: i32,
+    countries: &[i32],
+) -> Result<Vec<(i32, i32, Exact)>, DbErr> {
+    let rows: Vec<(i32, i32, Decimal)> = score::Entity::find()
+        .select_only()
+        .column(score::Column::CountryId)
+        .column(score::Column::IndicatorId)
+        .column(score::Column::Value)
+        .filter(score::Column::EditionId.eq(edition_id))
+        .filter(Expr::cust_with_values("country_id = ANY($1)", [ints(countries.iter().copied())]))
+        .into_tuple()
+        .all(db)
+        .await?;
+    rows.into_iter()
+        .map(|(country, indicator, value)| {
+            // the table's constraint admits only half steps from 1 to 10
+            let value =
+                HalfStep::parse(value).map_err(|e| DbErr::Custom(format!("stored score: {e}")))?;
+            Ok((country, indicator, value.exact()))
+        })
+        .collect()
+}
+
+/// The exact values of some countries' figures in the latest published edition before
+/// `edition`, the base of its deltas (none when no published edition comes before it).
+async fn previous_exact_values<C: ConnectionTrait>(
+    db: &C,
+    edition: &edition::Model,
+    countries: &[i32],
+) -> Result<HashMap<(i32, i32), Exact>, DbErr> {
+    let rows = db
+        .query_all(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            "SELECT f.country_id, f.indicator_id, f.exact_num, f.exact_den
+               FROM figures f
+              WHERE f.edition_id = (SELECT p.id FROM editions p
+                                     WHERE p.year < $1 AND p.status = 'PUBLISHED'
+                                     ORDER BY p.year DESC LIMIT 1)
+                AND f.country_id = ANY($2::int[])",
+            [edition.year.into(), ints(countries.iter().copied())],
+        ))
+        .await?;
+    rows.into_iter()
+        .map(|row| {
+            let key =
+                (row.try_get::<i32>("", "country_id")?, row.try_get::<i32>("", "indicator_id")?);
+            let num: Option<i64> = row.try_get("", "exact_num")?;
+            let den: Option<i64> = row.try_get("", "exact_den")?;
+            match (num, den) {
+                (Some(num), Some(den)) => Ok((key, Exact::new(i128::from(num), i128::from(den)))),
+                _ => Err(DbErr::Custom(format!(
+                    "a figure before {} has no exact value",
+                    edition.year
+                ))),
+            }
+        })
+        .collect()
+}
+
+/// Stores the figures of `countries` × `indicators` (`rows`; a pair without a row has no
+/// value any more and is deleted) and ranks those indicators anew across the edition, in one
+/// statement that writes only the rows whose value, delta or rank changed.
+async fn write_scoped<C: ConnectionTrait>(
+    db: &C,
+    edition_id: i32,
+    countries: &[i32],
+    indicators: &[i32],
+    rows: &[ScopedRow],
+) -> Result<usize, DbErr> {
+    let exact = |r: &ScopedRow, part: fn(&Exact) -> &i128| {
+        i64::try_from(*part(&r.exact))
+            .map_err(|_| DbErr::Custom(format!("exact value {} out of range", r.exact)))
+    };
+    let nums = rows.iter().map(|r| exact(r, Exact::numer)).collect::<Result<Vec<_>, _>>()?;
+    let dens = rows.iter().map(|r| exact(r, Exact::denom)).collect::<Result<Vec<_>, _>>()?;
+    let values = vec![
+        Value::Int(Some(edition_id)),
+        ints(countries.iter().copied()),
+        ints(indicators.iter().copied()),
+        ints(rows.iter().map(|r| r.country)),
+        ints(rows.iter().map(|r| r.indicator)),
+        decimals(rows.iter().map(|r| methodology::round_half_up(r.exact))),
+        decimals(rows.iter().map(|r| r.delta.unwrap_or_default())),
+        Value::Array(
+            ArrayType::Bool,
+            Some(Box::new(rows.iter().map(|r| Value::Bool(Some(r.delta.is_some()))).collect())),
+        ),
+        Value::Array(
+            ArrayType::BigInt,
+            Some(Box::new(nums.into_iter().map(|v| Value::BigInt(Some(v))).collect())),
+        ),
+        Value::Array(
+            ArrayType::BigInt,
+            Some(Box::new(dens.into_iter().map(|v| Value::BigInt(Some(v))).collect())),
+        ),
+    ];
+    let result = db
+        .execute(Statement::from_sql_and_values(
+            db.get_database_backend(),
+            // `present` is every figure of the touched indicators as it will stand: the
+            // recomputed rows of the batch's countries (with what is stored for them) and the
+            // stored rows of the other countries, whose values stay. Ranked there with the
+            // full rebuild's competition ranks, only rows whose value, delta or rank differ
+            // from what is stored are written.
+            "WITH new AS (
+                 SELECT c, i, v, CASE WHEN has_delta THEN d END AS d, n, dn
+                 FROM UNNEST($4::int[], $5::int[], $6::numeric[], $7::numeric[], $8::bool[],
+                             $9::bigint[], $10::bigint[]) AS t(c, i, v, d, has_delta, n, dn)
+             ), gone AS (
+                 DELETE FROM figures f
+                  WHERE f.edition_id = $1 AND f.country_id = ANY($2::int[])
+                    AND f.indicator_id = ANY($3::int[])
+                    AND (f.country_id, f.indicator_id) NOT IN (SELECT c, i FROM new)
+             ), present AS (
+                 SELECT n.c, n.i, n.v, n.d, n.n, n.dn,
+                        (o.value, o.delta, o.exact_num, o.exact_den)
+                            IS NOT DISTINCT FROM (n.v, n.d, n.n, n.dn) AS same,
+                        o.rank AS r0, o.rank_in_continent AS rc0, o.rank_in_region AS rr0
+                   FROM new n
+                   LEFT JOIN figures o
+                     ON o.edition_id = $1 AND o.indicator_id = n.i AND o.country_id = n.c
+                 UNION ALL
+                 SELECT f.country_id, f.indicator_id, f.value, f.delta, f.exact_num, f.exact_den,
+                        true, f.rank, f.rank_in_continent, f.rank_in_region
+                   FROM figures f
+                  WHERE f.edition_id = $1 AND f.indicator_id = ANY($3::int[])
+                    AND f.country_id <> ALL($2::int[])
+             ), ranked AS (
+                 SELECT p.*,
+                        rank() OVER (PARTITION BY p.i ORDER BY p.v DESC)::int AS r,
+                        rank() OVER (PARTITION BY p.i, m.continent ORDER BY p.v DESC)::int AS rc,
+                        rank() OVER (PARTITION BY p.i, m.region ORDER BY p.v DESC)::int AS rr
+                   FROM present p
+                   JOIN country_editions m ON m.edition_id = $1 AND m.country_id = p.c
+             )
+             INSERT INTO figures AS f (edition_id, country_id, indicator_id, value, delta, rank,
+                                       rank_in_continent, rank_in_region, exact_num, exact_den)
+             SELECT $1, c, i, v, d, r, rc, rr, n, dn
+               FROM ranked
+              WHERE NOT same OR (r0, rc0, rr0) IS DISTINCT FROM (r, rc, rr)
+             ON CONFLICT (edition_id, indicator_id, country_id) DO UPDATE
+                SET value = EXCLUDED.value, delta = EXCLUDED.delta, rank = EXCLUDED.rank,
+                    rank_in_continent = EXCLUDED.rank_in_continent,
+                    rank_in_region = EXCLUDED.rank_in_region,
+                    exact_num = EXCLUDED.exact_num, exact_den = EXCLUDED.exact_den",
+            values,
+        ))
+        .await?;
+    Ok(result.rows_affected() as usize)
+}
+
 /// Writes derived figures in one statement: all of them (`edition` None, into an empty
 /// table), or one edition's, where rows that did not change are left alone and rows the
 /// edition no longer has are deleted.

@@ -8,7 +8,7 @@ use entity::edition;
 use rust_decimal::Decimal;
 use sea_orm::{DatabaseConnection, DatabaseTransaction};
 use serde::Serialize;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::str::FromStr;
 
 /// The largest batch: a whole edition (193 countries × 32 indicators) fits in one.
@@ -69,11 +69,6 @@ async fn write(
         ));
     }
     let scope = Scope::load(txn, find_edition(txn, year).await?).await?;
-    let existing: HashMap<(i32, i32), Decimal> = repo::editions::scores(txn, scope.edition.id)
-        .await?
-        .into_iter()
-        .map(|s| ((s.country_id, s.indicator_id), s.value))
-        .collect();
 
     let mut problems = Vec::new();
     if scope.edition.is_published() {
@@ -124,6 +119,14 @@ async fn write(
         return Err(refuse("scores", message, &problems));
     }
 
+    // what the batch replaces, read at its own keys: the rest of the edition is not needed
+    let keys: Vec<(i32, i32)> = rows.iter().map(|r| (r.0, r.1)).collect();
+    let existing: HashMap<(i32, i32), Decimal> =
+        repo::editions::scores_at(txn, scope.edition.id, &keys)
+            .await?
+            .into_iter()
+            .map(|(country, indicator, value)| ((country, indicator), value))
+            .collect();
     let (mut created, mut updated) = (0, 0);
     for (country_id, indicator_id, value) in &rows {
         match existing.get(&(*country_id, *indicator_id)) {
@@ -133,11 +136,11 @@ async fn write(
         }
     }
     repo::editions::upsert_scores(txn, scope.edition.id, &rows).await?;
-    // a draft's figures are a preview for its editors: they follow every batch
-    let figures = repo::figures::recompute_edition(txn, scope.edition.id).await?.figures;
+    // a draft's figures are a preview for its editors: they follow every batch, recomputed
+    // only where the batch can have changed them
+    let figures = repo::figures::recompute_scores(txn, &scope.edition, &keys).await?.figures;
 
-    let present: HashSet<(i32, i32)> =
-        existing.keys().copied().chain(rows.iter().map(|r| (r.0, r.1))).collect();
+    let present = repo::editions::score_count(txn, scope.edition.id).await? as usize;
     let expected = scope.members.len() * scope.raw_set().count();
     let written = ScoresWritten {
         edition: scope.edition,
@@ -145,7 +148,7 @@ async fn write(
         created,
         updated,
         unchanged: rows.len() - created - updated,
-        missing: expected.saturating_sub(present.len()),
+        missing: expected.saturating_sub(present),
     };
     let counts = vec![
         ("scores", written.written as i64),
