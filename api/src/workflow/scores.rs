@@ -14,11 +14,17 @@ use std::str::FromStr;
 /// The largest batch: a whole edition (193 countries × 32 indicators) fits in one.
 pub const MAX_BATCH: usize = 10_000;
 
-/// One score as a caller sends it.
-#[derive(Debug, Clone)]
+/// One entered score of a raw indicator.
+// also the GraphQL input of upsertScores (the doc comments are the schema's descriptions)
+#[derive(async_graphql::InputObject, Debug, Clone)]
+#[graphql(name = "ScoreInput")]
 pub struct ScoreEntry {
+    /// The country's ISO3 code ("KAZ").
     pub country: String,
+    /// The raw indicator's slug ("synthetic-drug-trade"); composites are computed, never
+    /// entered.
     pub indicator: String,
+    /// 1.0 to 10.0 in steps of 0.5, read exactly as written (4.3 is refused, not rounded).
     pub value: f64,
 }
 

@@ -115,8 +115,7 @@ impl AdminMutation {
             each.try_for_each(|(i, score)| score.check(&format!("scores[{i}]")))
         })
         .await?;
-        let entries: Vec<_> = scores.into_iter().map(Into::into).collect();
-        Ok(UpsertScoresPayload(workflow::scores::upsert(&rc.db, &actor, edition, &entries).await?))
+        Ok(UpsertScoresPayload(workflow::scores::upsert(&rc.db, &actor, edition, &scores).await?))
     }
 
     /// Replaces the narratives of each country named in the batch by the batch's narratives

@@ -6,7 +6,7 @@ use crate::error::Result;
 use crate::import;
 use crate::input::{self, MAX_CODE_CHARS, MAX_LIST_ENTRIES, MAX_NAME_CHARS};
 use crate::workflow;
-use async_graphql::{InputObject, Object, SimpleObject, ID};
+use async_graphql::{Object, SimpleObject, ID};
 use chrono::{DateTime, Utc};
 use entity::values::AuditOutcome;
 use entity::{api_key, audit_entry};
@@ -18,6 +18,7 @@ pub use workflow::editions::{
     NewEdition as CreateEditionInput, NewIndicator as CreateIndicatorInput,
 };
 pub use workflow::narratives::NarrativeEntry as NarrativeInput;
+pub use workflow::scores::ScoreEntry as ScoreInput;
 
 impl CreateEditionInput {
     pub fn check(&self, field: &str) -> Result<()> {
@@ -33,24 +34,6 @@ impl CreateIndicatorInput {
         input::text(&format!("{field}.parent"), &self.parent, MAX_CODE_CHARS)?;
         let description = self.description.as_deref();
         input::optional(&format!("{field}.description"), description, input::MAX_DESCRIPTION_CHARS)
-    }
-}
-
-/// One entered score of a raw indicator.
-#[derive(InputObject, Debug, Clone)]
-pub struct ScoreInput {
-    /// The country's ISO3 code ("KAZ").
-    pub country: String,
-    /// The raw indicator's slug ("synthetic-drug-trade"); composites are computed, never
-    /// entered.
-    pub indicator: String,
-    /// 1.0 to 10.0 in steps of 0.5, read exactly as written (4.3 is refused, not rounded).
-    pub value: f64,
-}
-
-impl From<ScoreInput> for workflow::scores::ScoreEntry {
-    fn from(input: ScoreInput) -> Self {
-        Self { country: input.country, indicator: input.indicator, value: input.value }
     }
 }
 
