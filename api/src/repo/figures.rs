@@ -224,6 +224,22 @@ async fn previous_exact_values<C: ConnectionTrait>(
         .collect()
 }
 
+/// The numerators and denominators of exact values, as the figures' BIGINT columns hold them.
+fn exact_columns<'a>(
+    exacts: impl Iterator<Item = &'a Exact> + Clone,
+) -> Result<(Vec<i64>, Vec<i64>), DbErr> {
+    let column = |part: fn(&Exact) -> &i128| {
+        exacts
+            .clone()
+            .map(|e| {
+                i64::try_from(*part(e))
+                    .map_err(|_| DbErr::Custom(format!("exact value {e} out of range")))
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    Ok((column(Exact::numer)?, column(Exact::denom)?))
+}
+
 /// Stores the figures of `countries` × `indicators` (`rows`; a pair without a row has no
 /// value any more and is deleted) and ranks those indicators anew across the edition, in one
 /// statement that writes only the rows whose value, delta or rank changed.
@@ -234,12 +250,7 @@ async fn write_scoped<C: ConnectionTrait>(
     indicators: &[i32],
     rows: &[ScopedRow],
 ) -> Result<usize, DbErr> {
-    let exact = |r: &ScopedRow, part: fn(&Exact) -> &i128| {
-        i64::try_from(*part(&r.exact))
-            .map_err(|_| DbErr::Custom(format!("exact value {} out of range", r.exact)))
-    };
-    let nums = rows.iter().map(|r| exact(r, Exact::numer)).collect::<Result<Vec<_>, _>>()?;
-    let dens = rows.iter().map(|r| exact(r, Exact::denom)).collect::<Result<Vec<_>, _>>()?;
+    let (nums, dens) = exact_columns(rows.iter().map(|r| &r.exact))?;
     let values = vec![
         Value::Int(Some(edition_id)),
         ints(countries.iter().copied()),
@@ -324,12 +335,7 @@ async fn write_figures<C: ConnectionTrait>(
     edition: Option<i32>,
     figures: &[FigureRow],
 ) -> Result<(), DbErr> {
-    let exact = |f: &FigureRow, part: fn(&Exact) -> &i128| {
-        i64::try_from(*part(&f.exact))
-            .map_err(|_| DbErr::Custom(format!("exact value {} out of range", f.exact)))
-    };
-    let nums = figures.iter().map(|f| exact(f, Exact::numer)).collect::<Result<Vec<_>, _>>()?;
-    let dens = figures.iter().map(|f| exact(f, Exact::denom)).collect::<Result<Vec<_>, _>>()?;
+    let (nums, dens) = exact_columns(figures.iter().map(|f| &f.exact))?;
     let values = vec![
         edition.map_or(Value::Int(None), |e| Value::Int(Some(e))),
         ints(figures.iter().map(|f| f.edition_id)),
