@@ -2,6 +2,7 @@
 //! OpenTelemetry export) is set up here, once, for every subcommand; the Prometheus metrics
 //! registry and the names of every metric the server publishes live here too, so that an
 //! operator finds the whole list in one place.
+mod json_fields;
 mod log_writer;
 
 use crate::config::{LogFormat, TelemetrySettings};
@@ -104,6 +105,7 @@ pub fn init(settings: &TelemetrySettings) -> Telemetry {
             .json()
             .with_current_span(true)
             .with_span_list(false)
+            .fmt_fields(json_fields::AppendJsonFields)
             .with_writer(writer)
             .boxed(),
     };
