@@ -224,18 +224,20 @@ async fn previous_exact_values<C: ConnectionTrait>(
         .collect()
 }
 
-/// The numerators and denominators of exact values, as the figures' BIGINT columns hold them.
+/// The numerators and denominators of exact values, as arrays for the figures' BIGINT columns.
 fn exact_columns<'a>(
     exacts: impl Iterator<Item = &'a Exact> + Clone,
-) -> Result<(Vec<i64>, Vec<i64>), DbErr> {
+) -> Result<(Value, Value), DbErr> {
     let column = |part: fn(&Exact) -> &i128| {
-        exacts
+        let values = exacts
             .clone()
             .map(|e| {
                 i64::try_from(*part(e))
+                    .map(|v| Value::BigInt(Some(v)))
                     .map_err(|_| DbErr::Custom(format!("exact value {e} out of range")))
             })
-            .collect::<Result<Vec<_>, _>>()
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok::<_, DbErr>(Value::Array(ArrayType::BigInt, Some(Box::new(values))))
     };
     Ok((column(Exact::numer)?, column(Exact::denom)?))
 }
@@ -263,14 +265,8 @@ async fn write_scoped<C: ConnectionTrait>(
             ArrayType::Bool,
             Some(Box::new(rows.iter().map(|r| Value::Bool(Some(r.delta.is_some()))).collect())),
         ),
-        Value::Array(
-            ArrayType::BigInt,
-            Some(Box::new(nums.into_iter().map(|v| Value::BigInt(Some(v))).collect())),
-        ),
-        Value::Array(
-            ArrayType::BigInt,
-            Some(Box::new(dens.into_iter().map(|v| Value::BigInt(Some(v))).collect())),
-        ),
+        nums,
+        dens,
     ];
     let result = db
         .execute(Statement::from_sql_and_values(
@@ -350,14 +346,8 @@ async fn write_figures<C: ConnectionTrait>(
         ints(figures.iter().map(|f| f.rank)),
         ints(figures.iter().map(|f| f.rank_in_continent)),
         ints(figures.iter().map(|f| f.rank_in_region)),
-        Value::Array(
-            ArrayType::BigInt,
-            Some(Box::new(nums.into_iter().map(|v| Value::BigInt(Some(v))).collect())),
-        ),
-        Value::Array(
-            ArrayType::BigInt,
-            Some(Box::new(dens.into_iter().map(|v| Value::BigInt(Some(v))).collect())),
-        ),
+        nums,
+        dens,
     ];
     db.execute(Statement::from_sql_and_values(
         db.get_database_backend(),

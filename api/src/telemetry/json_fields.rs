@@ -122,27 +122,14 @@ impl Visit for Members {
 
 #[cfg(test)]
 mod tests {
+    use super::super::log_writer::Collected;
     use super::*;
-    use std::sync::{Arc, Mutex};
     use tracing::field::Empty;
     use tracing_subscriber::layer::SubscriberExt as _;
 
-    #[derive(Clone, Default)]
-    struct Lines(Arc<Mutex<Vec<u8>>>);
-
-    impl std::io::Write for Lines {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-
     #[test]
     fn a_span_recorded_in_parts_logs_one_typed_object() {
-        let lines = Lines::default();
+        let lines = Collected::default();
         let sink = lines.clone();
         let layer = tracing_subscriber::fmt::layer()
             .json()

@@ -158,23 +158,25 @@ impl<'a> MakeWriter<'a> for LogWriter {
     }
 }
 
+/// In tests, standard error stands for a pipe that collects what reached it.
+#[cfg(test)]
+#[derive(Clone, Default)]
+pub(super) struct Collected(pub Arc<Mutex<Vec<u8>>>);
+
+#[cfg(test)]
+impl Write for Collected {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// Standard error stands for a pipe that collects what reached it.
-    #[derive(Clone, Default)]
-    struct Collected(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Collected {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().unwrap().extend_from_slice(bytes);
-            Ok(bytes.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     #[test]
     fn lines_from_many_threads_arrive_whole_in_order_per_thread_and_soon() {
