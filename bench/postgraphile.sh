@@ -136,27 +136,7 @@ threshold_body() { # side slug-index threshold -> JSON body
 threshold_body project 6 0.5 > "$WORK/threshold.project.json"
 threshold_body postgraphile 6 0.5 > "$WORK/threshold.postgraphile.json"
 
-# The floors: the same questions as SQL on the project's schema, written as well as we can:
-# the edition and indicator ids as scalar subqueries, so that the planner reads the figures by
-# their key (joined to `indicators` and `editions` instead, it misjudges the two single rows
-# and reads every figure of every country: 10 to 15 times slower).
-cat > "$WORK/ranking.sql" <<'SQL'
-SELECT f.rank, f.value, c.name, m.continent, r.value
-FROM figures f
-JOIN countries c ON c.id = f.country_id
-JOIN country_editions m ON (m.edition_id, m.country_id) = (f.edition_id, f.country_id)
-JOIN figures r ON (r.edition_id, r.country_id) = (f.edition_id, f.country_id)
-  AND r.indicator_id = (SELECT id FROM indicators WHERE slug = 'resilience')
-WHERE f.edition_id = (SELECT id FROM editions WHERE year = 2023)
-  AND f.indicator_id = (SELECT id FROM indicators WHERE slug = 'criminality')
-ORDER BY f.value DESC, c.name LIMIT 200;
-SQL
-cat > "$WORK/lookup.sql" <<'SQL'
-SELECT c.name, m.region FROM countries c
-JOIN country_editions m ON m.country_id = c.id
-JOIN editions e ON e.id = m.edition_id AND e.year = 2023
-WHERE c.iso3 = 'KGZ';
-SQL
+bench_floor_sql
 threshold_sql() { # indicator-slug-expression threshold-expression -> the floor's SQL
   cat <<SQL
 SELECT c.iso3, fc.change, count(*) OVER () FROM figure_changes fc
