@@ -348,6 +348,32 @@ async fn subscribers_on_every_server_hear_of_a_publication() {
     assert_eq!(event(&receive(&mut admin).await), expected);
 }
 
+/// A subscription's document is parsed by the executor itself, not by the HTTP handler's
+/// limits: its nesting is checked before that all the same (a few thousand levels overflow
+/// the parser's stack and abort the process).
+#[tokio::test]
+async fn a_subscription_nested_past_the_parsers_stack_is_refused_unparsed() {
+    let app = TestApp::spawn(Content::Sample).await.unwrap();
+    let mut socket = subscriber(&app.address, None).await;
+    let deep = format!(
+        "subscription {{ editionEvents(year: {}1{}) {{ event }} }}",
+        "[".repeat(3_000),
+        "]".repeat(3_000)
+    );
+    let subscribe = json!({ "type": "subscribe", "id": "2", "payload": { "query": deep } });
+    send(&mut socket, subscribe).await;
+    let refused = receive(&mut socket).await;
+    assert_eq!((&refused["type"], &refused["id"]), (&json!("next"), &json!("2")), "{refused}");
+    let error = &refused["payload"]["errors"][0]["extensions"];
+    assert_eq!(error["code"], "QUERY_TOO_COMPLEX", "{refused}");
+    assert_eq!((&error["limit"], &error["measured"]), (&json!("nesting"), &json!(3_002)));
+    assert_eq!(receive(&mut socket).await, json!({ "type": "complete", "id": "2" }));
+    // the connection and its first subscription live on
+    app.ok(ADMIN, "mutation { reopenEdition(year: 2023) { status } }", json!({})).await;
+    let heard = receive(&mut socket).await;
+    assert_eq!(heard["payload"]["data"]["editionEvents"]["event"], "EDITION_REOPENED", "{heard}");
+}
+
 /// With nothing in the outbox the worker must sleep its full poll interval: the query that
 /// tells it when the next delivery is due answered 0 s instead of "none", and an idle server
 /// polled Postgres 45 times a second.

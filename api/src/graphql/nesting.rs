@@ -5,9 +5,10 @@
 //! exhausted the stack and aborted the process (dropping such a value recurses as deeply). This scan is linear and recursion-free; every place that parses a request
 //! asks it first. JSON variables need no such check: `serde_json` stops at 128 levels.
 use crate::error::{ApiError, TooComplex};
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextParseQuery};
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{ServerResult, Variables};
+use async_graphql::{Data, Executor, Request, Response};
+use futures_util::stream::BoxStream;
+use futures_util::StreamExt as _;
 use std::sync::Arc;
 
 /// The deepest nesting of brackets a document may have: far beyond what the depth limit of
@@ -73,30 +74,35 @@ pub fn parse(query: &str) -> Option<ExecutableDocument> {
     async_graphql::parser::parse_query(query).ok()
 }
 
-/// Checks the nesting of the documents the executor parses itself (subscriptions over
-/// WebSocket; HTTP requests arrive parsed by the limits).
-pub struct NestingFactory;
+/// The schema as WebSocket connections run it: the executor parses their documents itself,
+/// so their nesting is checked first here (HTTP requests arrive parsed by the limits). A
+/// wrapper rather than a schema extension: an extension, even one that only looks at parsing,
+/// makes the executor look up and wrap every field it resolves, on every request.
+#[derive(Clone)]
+pub struct Checked(pub super::AppSchema);
 
-impl ExtensionFactory for NestingFactory {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(Nesting)
-    }
+fn refused(err: ApiError) -> Response {
+    use async_graphql::ErrorExtensions;
+    Response::from_errors(vec![err.extend().into_server_error(Default::default())])
 }
 
-struct Nesting;
+impl Executor for Checked {
+    async fn execute(&self, request: Request) -> Response {
+        match check(&request.query) {
+            Ok(()) => self.0.execute(request).await,
+            Err(err) => refused(err),
+        }
+    }
 
-#[async_graphql::async_trait::async_trait]
-impl Extension for Nesting {
-    async fn parse_query(
+    fn execute_stream(
         &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        use async_graphql::ErrorExtensions;
-        check(query).map_err(|e| e.extend().into_server_error(Default::default()))?;
-        next.run(ctx, query, variables).await
+        request: Request,
+        session_data: Option<Arc<Data>>,
+    ) -> BoxStream<'static, Response> {
+        match check(&request.query) {
+            Ok(()) => Executor::execute_stream(&self.0, request, session_data),
+            Err(err) => futures_util::stream::once(std::future::ready(refused(err))).boxed(),
+        }
     }
 }
 

@@ -339,8 +339,9 @@ async fn run(
             return Ok(Executed { status, body, ok: false, cost, standing, label });
         }
     };
+    let holds = Holds::of(&mut batch);
     // public reads may go to a replica; writes, drafts, editors' and admins' reads never do
-    let db = if is_public(principal) && reads_only(&batch) {
+    let db = if is_public(principal) && holds.only_queries {
         state.replicas.reader()
     } else {
         &state.db
@@ -353,6 +354,13 @@ async fn run(
         None => batch,
     };
     let mut response = state.schema.execute_batch(batch).await;
+    if holds.mutation {
+        // this process forgets what it keeps of the data (cached answers, reference data)
+        // before it answers, so that the writer's next request sees its write; other
+        // processes hear of it from the database's notification a moment later. Refused
+        // mutations too: cheap, and never wrong.
+        state.reference.changed();
+    }
     label_errors(&mut response);
     metrics::record_operation(&label, &batch_outcome(&response), started.elapsed());
     // an answer with a private field (the caller's own quota) is nobody else's
@@ -485,19 +493,28 @@ fn is_public(principal: &Principal) -> bool {
     }
 }
 
-/// Whether no operation of the batch is a mutation or subscription (a refused mutation still
-/// writes its audit entry, on the primary). Unparsable text reads nothing either way.
-fn reads_only(batch: &BatchRequest) -> bool {
-    batch.iter().all(|request| match graphql::nesting::parse(&request.query) {
-        Some(document) => {
-            let is_query = |ty: OperationType| ty == OperationType::Query;
-            match &document.operations {
-                DocumentOperations::Single(op) => is_query(op.node.ty),
-                DocumentOperations::Multiple(ops) => ops.values().all(|op| is_query(op.node.ty)),
+/// What kinds of operation a batch's documents hold, read from the documents the limits
+/// parsed and kept (after checking their nesting). Unparsable text holds none.
+struct Holds {
+    /// A mutation: once it ran, what this process keeps of the data is stale.
+    mutation: bool,
+    /// Queries only: a public batch may read from a replica (a refused mutation still writes
+    /// its audit entry, on the primary).
+    only_queries: bool,
+}
+
+impl Holds {
+    fn of(batch: &mut BatchRequest) -> Self {
+        let mut holds = Self { mutation: false, only_queries: true };
+        for request in batch.iter_mut() {
+            let Ok(document) = request.parsed_query() else { continue };
+            for (_, operation) in document.operations.iter() {
+                holds.mutation |= operation.node.ty == OperationType::Mutation;
+                holds.only_queries &= operation.node.ty == OperationType::Query;
             }
         }
-        None => true,
-    })
+        holds
+    }
 }
 
 /// The metrics label of a request (a batch counts as `batch`), recorded on its span too.

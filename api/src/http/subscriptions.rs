@@ -5,6 +5,7 @@
 //! headers on a WebSocket); without it, it is the public.
 use super::AppState;
 use crate::auth;
+use crate::graphql::nesting::Checked;
 use async_graphql::{Data, ErrorExtensions};
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::extract::ws::WebSocketUpgrade;
@@ -44,7 +45,7 @@ pub async fn get(State(state): State<AppState>, request: Request) -> Response {
         .on_upgrade(move |socket| async move {
             let (db, admin_token) = (state.db.clone(), state.admin_token.clone());
             let reference = state.reference.clone();
-            GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
+            GraphQLWebSocket::new(socket, Checked(state.schema.clone()), protocol)
                 .on_connection_init(move |payload| async move {
                     let headers = init_headers(&payload);
                     let principal =
