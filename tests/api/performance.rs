@@ -152,6 +152,35 @@ async fn lists_fetch_only_the_figures_they_ask_for_in_a_constant_number_of_state
         assert_eq!(node["country"]["score"], alone["country"]["score"], "{iso3}");
         assert_eq!(node["country"]["scores"], alone["country"]["scores"], "{iso3}");
     }
+
+    // the benchmarks' ranking: the figures its items ask for come in the ranking's statement
+    let question = r#"{ ranking(indicator: "criminality", edition: 2023, first: 200) {
+        nodes { country { iso3 score(indicator: "resilience", edition: 2023) { value } } } } }"#;
+    let before = app.statements.load(Ordering::SeqCst);
+    let data = app.ok(ADMIN, question, json!({})).await;
+    assert_eq!(app.statements.load(Ordering::SeqCst) - before, 1, "one statement");
+    // each is the country's own resilience figure, as the resilience ranking lists it
+    let resilience = app
+        .ok(
+            ADMIN,
+            r#"{ ranking(indicator: "resilience", edition: 2023, first: 200) {
+                          nodes { value country { iso3 } } } }"#,
+            json!({}),
+        )
+        .await;
+    let expected: std::collections::HashMap<&str, &serde_json::Value> = resilience["ranking"]
+        ["nodes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| (n["country"]["iso3"].as_str().unwrap(), &n["value"]))
+        .collect();
+    let nodes = data["ranking"]["nodes"].as_array().unwrap();
+    assert_eq!((nodes.len(), expected.len()), (193, 193));
+    for node in nodes {
+        let iso3 = node["country"]["iso3"].as_str().unwrap();
+        assert_eq!(&node["country"]["score"]["value"], expected[iso3], "{iso3}");
+    }
 }
 
 /// Every stored figure (exact values included) and every change the view computes.

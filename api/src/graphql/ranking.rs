@@ -1,10 +1,11 @@
 //! Rankings and changes between editions: the Index's lists over all countries.
 use super::connection::{page, Page, PageArgs};
+use super::context::RequestContext;
 use super::country::Country;
 use super::edition::Edition;
 use super::filters::{FilterParser, FloatFilter};
 use super::indicator::Indicator;
-use super::loaders::{prime, Wants};
+use super::loaders::{prime, FigureOf, Loaders, Wants};
 use super::request;
 use super::score::{published, Score};
 use crate::domain::Continent;
@@ -91,6 +92,35 @@ impl From<ScoreChangeOrder> for ChangeOrder {
     }
 }
 
+/// The figures a ranking's items ask for with `country { score(indicator:, edition:) }`, as
+/// `prime` would load them (without an edition: the listed and the default one), read beside
+/// the ranking. Slugs or years that name nothing are the fields' own errors to report.
+async fn beside(
+    rc: &RequestContext,
+    wants: &Wants,
+    list_edition: &edition::Model,
+) -> Result<Vec<rankings::Beside>> {
+    let mut beside = Vec::new();
+    for (slug, year) in &wants.figure {
+        let Ok(indicator) = rc.indicator("indicator", slug).await else { continue };
+        let editions = match year {
+            Some(year) => match rc.edition("edition", Some(*year)).await {
+                Ok(edition) => vec![edition.id],
+                Err(_) => continue,
+            },
+            None => rc.default_editions(list_edition).await?,
+        };
+        for edition_id in editions {
+            let b = rankings::Beside { edition_id, indicator_id: indicator.id };
+            if !beside.contains(&b) {
+                beside.push(b);
+            }
+        }
+    }
+    beside.truncate(rankings::MAX_BESIDE);
+    Ok(beside)
+}
+
 #[derive(Default)]
 pub struct RankingQuery;
 
@@ -126,17 +156,31 @@ impl RankingQuery {
         let indicator = rc.indicator("indicator", &indicator).await?;
         let edition = rc.edition("edition", edition).await?;
         let area = FilterParser::new(rc, edition).area(continent, region.as_deref()).await?;
-        let rows = rankings::ranking(&rc.db, edition.id, indicator.id, &area).await?;
+        let wants = Wants::of(ctx, Some("country"));
+        // the figures the items' `score` fields ask for come with the ranking, in its statement
+        let beside = beside(rc, &wants, edition).await?;
+        let rows = rankings::ranking(&rc.db, edition.id, indicator.id, &area, &beside).await?;
+        let loaders = ctx.data_unchecked::<Loaders>();
+        let fed = rows.iter().flat_map(|row| row.beside.iter().flatten()).map(|f| {
+            let key = FigureOf {
+                country_id: f.country_id,
+                edition_id: f.edition_id,
+                indicator_id: f.indicator_id,
+            };
+            (key, f.clone())
+        });
+        loaders.feed_many(fed).await;
         let scores = rows
             .into_iter()
             .map(|row| {
-                let rankings::Ranked { country, figure } = row;
+                let rankings::Ranked { country, figure } = row.ranked;
                 Score::new(country, figure)
             })
             .collect();
         let page = page(scores, &PageArgs { first, after, last, before })?;
         let ids: Vec<i32> = page.edges.iter().map(|e| e.node.country.id).collect();
-        prime(ctx, rc, &ids, edition, Wants::of(ctx, Some("country"))).await?;
+        // what was fed is found in the loader's cache: only the rest is read
+        prime(ctx, rc, &ids, edition, wants).await?;
         Ok(page)
     }
 

@@ -7,8 +7,8 @@ use entity::{country, country_edition, figure, figure_change};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Alias, Expr, NullOrdering, Order};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, JoinType,
-    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic,
+    Iterable, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
 };
 
 /// Restricts a list to a continent and/or a region of the edition.
@@ -46,15 +46,36 @@ impl Area {
     }
 }
 
-/// The ranking of an indicator in an edition: highest value first, then by name.
+/// A figure read beside every ranked country, in the ranking's own statement: the country's
+/// value of another indicator, or in another edition, that the question also asks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Beside {
+    pub edition_id: i32,
+    pub indicator_id: i32,
+}
+
+/// The most figures read beside a ranking: each is one more join of the figures' key.
+pub const MAX_BESIDE: usize = 4;
+
+/// One ranked country and, for each figure asked beside, its figure there (`None` where it
+/// has none).
+#[derive(Debug, Clone)]
+pub struct RankedRow {
+    pub ranked: Ranked,
+    pub beside: Vec<Option<figure::Model>>,
+}
+
+/// The ranking of an indicator in an edition: highest value first, then by name; with each
+/// country, its figures `beside` (at most [`MAX_BESIDE`]), from the same statement.
 #[tracing::instrument(skip(db))]
 pub async fn ranking<C: ConnectionTrait>(
     db: &C,
     edition_id: i32,
     indicator_id: i32,
     area: &Area,
-) -> Result<Vec<Ranked>, DbErr> {
-    figure::Entity::find()
+    beside: &[Beside],
+) -> Result<Vec<RankedRow>, DbErr> {
+    let mut select = figure::Entity::find()
         .columns([country::Column::Id, country::Column::Iso3])
         .columns([country::Column::Name, country::Column::Slug])
         .join(JoinType::InnerJoin, figure::Relation::Membership.def())
@@ -63,10 +84,37 @@ pub async fn ranking<C: ConnectionTrait>(
         .filter(figure::Column::IndicatorId.eq(indicator_id))
         .filter(area.condition())
         .order_by_desc(figure::Column::Value)
-        .order_by_asc(country::Column::Name)
-        .into_model::<Ranked>()
-        .all(db)
-        .await
+        .order_by_asc(country::Column::Name);
+    let beside = &beside[..beside.len().min(MAX_BESIDE)];
+    for (k, b) in beside.iter().enumerate() {
+        let alias = Alias::new(format!("beside{k}"));
+        let on = Condition::all()
+            .add(
+                Expr::col((alias.clone(), figure::Column::CountryId))
+                    .equals((figure::Entity, figure::Column::CountryId)),
+            )
+            .add(Expr::col((alias.clone(), figure::Column::EditionId)).eq(b.edition_id))
+            .add(Expr::col((alias.clone(), figure::Column::IndicatorId)).eq(b.indicator_id));
+        QueryTrait::query(&mut select).join_as(
+            JoinType::LeftJoin,
+            figure::Entity,
+            alias.clone(),
+            on,
+        );
+        for column in figure::Column::iter() {
+            let name = format!("beside{k}_{}", column.as_str());
+            select = select.column_as(Expr::col((alias.clone(), column)), name);
+        }
+    }
+    let rows = db.query_all(select.build(db.get_database_backend())).await?;
+    rows.iter()
+        .map(|row| {
+            let beside = (0..beside.len())
+                .map(|k| figure::Model::from_query_result_optional(row, &format!("beside{k}_")))
+                .collect::<Result<_, _>>()?;
+            Ok(RankedRow { ranked: Ranked::from_query_result(row, "")?, beside })
+        })
+        .collect()
 }
 
 /// The order of a list of changes.
