@@ -7,8 +7,8 @@ use entity::{country, country_edition, figure, figure_change};
 use rust_decimal::Decimal;
 use sea_orm::sea_query::{Alias, Expr, NullOrdering, Order};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, FromQueryResult, IdenStatic,
-    Iterable, JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IdenStatic, Iterable, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
 };
 
 /// Restricts a list to a continent and/or a region of the edition.
@@ -81,12 +81,7 @@ pub async fn ranking<C: ConnectionTrait>(
     rows.iter()
         .map(|row| {
             let figure = figure_at(row, 0)?;
-            let country = country::Model {
-                id: row.try_get_by_index(FIGURE_COLUMNS)?,
-                iso3: row.try_get_by_index(FIGURE_COLUMNS + 1)?,
-                name: row.try_get_by_index(FIGURE_COLUMNS + 2)?,
-                slug: row.try_get_by_index(FIGURE_COLUMNS + 3)?,
-            };
+            let country = country_at(row, FIGURE_COLUMNS)?;
             let beside = (0..beside.len())
                 .map(|k| {
                     let at = FIGURE_COLUMNS + 4 + k * FIGURE_COLUMNS;
@@ -143,6 +138,16 @@ fn ranking_select(
 /// The columns of a figure, as `figure::Entity` selects them (in `figure::Column` order).
 const FIGURE_COLUMNS: usize = 8;
 
+/// The country whose columns (id, iso3, name, slug) start at position `at` of `row`.
+fn country_at(row: &sea_orm::QueryResult, at: usize) -> Result<country::Model, DbErr> {
+    Ok(country::Model {
+        id: row.try_get_by_index(at)?,
+        iso3: row.try_get_by_index(at + 1)?,
+        name: row.try_get_by_index(at + 2)?,
+        slug: row.try_get_by_index(at + 3)?,
+    })
+}
+
 /// The figure whose columns, in `figure::Column` order, start at position `at` of `row`.
 fn figure_at(row: &sea_orm::QueryResult, at: usize) -> Result<figure::Model, DbErr> {
     Ok(figure::Model {
@@ -168,9 +173,8 @@ pub enum ChangeOrder {
 }
 
 /// A country with how one of its figures changed.
-#[derive(Debug, Clone, FromQueryResult)]
+#[derive(Debug, Clone)]
 pub struct ChangeRow {
-    #[sea_orm(nested)]
     pub country: country::Model,
     pub from_value: Decimal,
     pub to_value: Decimal,
@@ -189,6 +193,31 @@ pub async fn changes<C: ConnectionTrait>(
     area: &Area,
     order: ChangeOrder,
 ) -> Result<Vec<ChangeRow>, DbErr> {
+    let select = changes_select(indicator_id, from_edition_id, to_edition_id, change, area, order);
+    let rows = db.query_all(select.build(db.get_database_backend())).await?;
+    // read by position, as the ranking is
+    rows.iter()
+        .map(|row| {
+            Ok(ChangeRow {
+                country: country_at(row, 0)?,
+                from_value: row.try_get_by_index(4)?,
+                to_value: row.try_get_by_index(5)?,
+                change: row.try_get_by_index(6)?,
+            })
+        })
+        .collect()
+}
+
+/// The statement of `changes`: the country's columns, then `from_value`, `to_value` and
+/// `change`, in that order (the rows are read by position).
+fn changes_select(
+    indicator_id: i32,
+    from_edition_id: i32,
+    to_edition_id: i32,
+    change: &[(Cmp, Decimal)],
+    area: &Area,
+    order: ChangeOrder,
+) -> Select<figure_change::Entity> {
     // the view's two values are not columns of the entity, which holds what every change has
     let view_column = |name: &'static str| Expr::col((figure_change::Entity, Alias::new(name)));
     let mut select = figure_change::Entity::find()
@@ -219,7 +248,7 @@ pub async fn changes<C: ConnectionTrait>(
         ChangeOrder::ToValueAsc => select.order_by(view_column("to_value"), Order::Asc),
         ChangeOrder::NameAsc => select,
     };
-    select.order_by_asc(country::Column::Name).into_model::<ChangeRow>().all(db).await
+    select.order_by_asc(country::Column::Name)
 }
 
 /// What a list of countries can be ordered by.
@@ -355,6 +384,30 @@ mod tests {
                 "rank_in_region"
             ]
         );
+    }
+
+    #[test]
+    fn a_change_lists_columns_are_where_its_rows_are_read() {
+        let area = Area { continent: Some(Continent::Asia), region: None };
+        let select = changes_select(1, 1, 2, &[], &area, ChangeOrder::ChangeDesc);
+        let sql = select.build(DbBackend::Postgres).sql;
+        let list = &sql["SELECT ".len()..sql.find(" FROM ").expect("a FROM")];
+        let columns: Vec<&str> = list.split(", ").collect();
+        assert_eq!(
+            columns,
+            [
+                r#""countries"."id""#,
+                r#""countries"."iso3""#,
+                r#""countries"."name""#,
+                r#""countries"."slug""#,
+                r#""figure_changes"."from_value" AS "from_value""#,
+                r#""figure_changes"."to_value" AS "to_value""#,
+                r#""figure_changes"."change""#,
+            ],
+            "{sql}"
+        );
+        let country = country::Column::iter().map(|c| c.as_str().to_owned()).collect::<Vec<_>>();
+        assert_eq!(country, ["id", "iso3", "name", "slug"], "as `country_at` reads them");
     }
 
     #[test]
