@@ -1,5 +1,5 @@
 # The benchmarks' shared set-up, sourced from the project's root by run.sh, history.sh,
-# fleet.sh and postgraphile.sh.
+# fleet.sh, postgraphile.sh, telemetry.sh and instructions.sh.
 
 # The whole load comes from one address: the quotas stay on, their cost is part of what is
 # measured, with budgets no run can spend (set these to 0 to measure without the limiter).
