@@ -135,8 +135,7 @@ impl RequestFields {
                     if !first {
                         out.push(b',');
                     }
-                    json_str(out, field.name());
-                    out.push(b':');
+                    json_key(out, field.name());
                     self.json_value(*value, out);
                 }
             }
@@ -253,6 +252,19 @@ fn json_str(out: &mut Vec<u8>, value: &str) {
     let _ = serde_json::to_writer(&mut *out, value);
 }
 
+/// A field's name as a JSON key: names are Rust identifiers, with nothing to escape.
+fn json_key(out: &mut Vec<u8>, name: &str) {
+    json_plain(out, name);
+    out.push(b':');
+}
+
+/// A string known to hold nothing to escape (a name, a level, this module's target).
+fn json_plain(out: &mut Vec<u8>, text: &str) {
+    out.push(b'"');
+    out.extend_from_slice(text.as_bytes());
+    out.push(b'"');
+}
+
 /// The fields of the request's line itself (its message, status and duration), in order.
 struct LineFields<'a> {
     out: &'a mut Vec<u8>,
@@ -278,8 +290,7 @@ impl LineFields<'_> {
                 if !self.first {
                     self.out.push(b',');
                 }
-                json_str(self.out, field.name());
-                self.out.push(b':');
+                json_key(self.out, field.name());
             }
         }
         self.first = false;
@@ -440,11 +451,11 @@ where
                 out.extend_from_slice(b"{\"timestamp\":\"");
                 timestamp(out);
                 out.extend_from_slice(b"\",\"level\":");
-                json_str(out, metadata.level().as_str());
+                json_plain(out, metadata.level().as_str());
                 out.extend_from_slice(b",\"fields\":{");
                 event.record(&mut LineFields { out, style: self.style, first: true, scratch });
                 out.extend_from_slice(b"},\"target\":");
-                json_str(out, metadata.target());
+                json_plain(out, TARGET);
                 out.extend_from_slice(b",\"span\":");
                 fields.render(span.metadata(), self.style, out);
                 // the span's name closes its object, as the fmt layer writes it
@@ -452,8 +463,8 @@ where
                 if out.last() != Some(&b'{') {
                     out.push(b',');
                 }
-                out.extend_from_slice(b"\"name\":");
-                json_str(out, SPAN);
+                json_key(out, "name");
+                json_plain(out, SPAN);
                 out.extend_from_slice(b"}}");
             }
         }
