@@ -2,7 +2,7 @@
 //! a client's), else generated (a UUID), and echoed in the answer. The request's span carries
 //! it (see `http::trace`), so every log line of the request shows it.
 use axum::extract::Request;
-use axum::http::HeaderValue;
+use axum::http::{HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::Response;
 
@@ -32,7 +32,9 @@ fn is_sane(id: &HeaderValue) -> bool {
 
 /// The request's id (set by the layers before any handler runs), for logs and spans.
 pub fn of<B>(request: &axum::http::Request<B>) -> &str {
-    request.headers().get(HEADER).and_then(|v| v.to_str().ok()).unwrap_or("-")
+    // (a name made once: looked up by a `&str`, the header's name is parsed at every call)
+    static NAME: HeaderName = HeaderName::from_static(HEADER);
+    request.headers().get(&NAME).and_then(|v| v.to_str().ok()).unwrap_or("-")
 }
 
 #[cfg(test)]

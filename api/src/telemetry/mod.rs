@@ -2,10 +2,11 @@
 //! OpenTelemetry export) is set up here, once, for every subcommand; the Prometheus metrics
 //! registry and the names of every metric the server publishes live here too, so that an
 //! operator finds the whole list in one place.
-mod json_fields;
+pub mod access_log;
 mod log_writer;
 
 use crate::config::{LogFormat, TelemetrySettings};
+use access_log::{AccessLog, Style};
 use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig as _;
@@ -13,9 +14,10 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 use std::io::IsTerminal as _;
 use std::sync::OnceLock;
 use std::time::Duration;
+use tracing_subscriber::fmt::format::{DefaultFields, JsonFields};
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
-use tracing_subscriber::{EnvFilter, Layer as _};
+use tracing_subscriber::{EnvFilter, Layer};
 
 /// The metrics the server publishes at `/metrics` (Prometheus text format). Labels are
 /// bounded: routes are the router's patterns, operation names are capped (see
@@ -96,19 +98,6 @@ pub fn init(settings: &TelemetrySettings) -> Telemetry {
         EnvFilter::new("info")
     });
     let (writer, log_writer) = log_writer::stderr();
-    let fmt = match settings.log_format {
-        LogFormat::Text => tracing_subscriber::fmt::layer()
-            .with_writer(writer)
-            .with_ansi(std::io::stderr().is_terminal())
-            .boxed(),
-        LogFormat::Json => tracing_subscriber::fmt::layer()
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .fmt_fields(json_fields::AppendJsonFields)
-            .with_writer(writer)
-            .boxed(),
-    };
     let (otel, tracer) = match settings.otlp_endpoint.as_deref().filter(|e| !e.is_empty()) {
         Some(endpoint) => match otlp_provider(endpoint, &settings.service_name) {
             Ok(provider) => {
@@ -124,8 +113,40 @@ pub fn init(settings: &TelemetrySettings) -> Telemetry {
         },
         None => (None, None),
     };
-    let _ = tracing_subscriber::registry().with(fmt.with_filter(filter)).with(otel).try_init();
+    let registry = tracing_subscriber::registry();
+    let _ = match otel {
+        // the export has a filter of its own: the log's is one for that layer alone
+        Some(otel) => registry
+            .with(log_layer(settings.log_format, writer).with_filter(filter))
+            .with(otel)
+            .try_init(),
+        // else the log's filter is the subscriber's: what it leaves out costs nothing, and what
+        // it lets in is not checked again at every call into the layer
+        None => registry.with(filter).with(log_layer(settings.log_format, writer)).try_init(),
+    };
     Telemetry { tracer, log_writer }
+}
+
+/// The log: the request log in front of the fmt layer, which writes every other line.
+fn log_layer<S>(format: LogFormat, writer: log_writer::LogWriter) -> Box<dyn Layer<S> + Send + Sync>
+where
+    S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+{
+    match format {
+        LogFormat::Text => {
+            let ansi = std::io::stderr().is_terminal();
+            let fmt = tracing_subscriber::fmt::layer().with_writer(writer.clone()).with_ansi(ansi);
+            AccessLog::<_, DefaultFields, _>::new(fmt, Style::Text { ansi }, writer).boxed()
+        }
+        LogFormat::Json => {
+            let fmt = tracing_subscriber::fmt::layer()
+                .json()
+                .with_current_span(true)
+                .with_span_list(false)
+                .with_writer(writer.clone());
+            AccessLog::<_, JsonFields, _>::new(fmt, Style::Json, writer).boxed()
+        }
+    }
 }
 
 /// Spans in batches over OTLP/HTTP (protobuf) to `{endpoint}/v1/traces`, as the OpenTelemetry
