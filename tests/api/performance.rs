@@ -252,18 +252,3 @@ async fn writes_recompute_one_edition_exactly_as_a_full_rebuild_would() {
         .await;
     assert_eq!(data["country"]["score"], json!({ "value": 4.6, "delta": 0.23, "change": 0.23 }));
 }
-
-/// The server's sessions keep one plan per prepared statement: by default Postgres planned the
-/// change list anew at every execution once ten editions were stored (bench/history.sh).
-#[tokio::test]
-async fn the_servers_sessions_plan_each_statement_once() {
-    let app = TestApp::spawn(Content::Empty).await.unwrap();
-    for _ in 0..3 {
-        // whichever connection of the pool answers
-        let show =
-            sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, "SHOW plan_cache_mode");
-        let row = app.db.query_one(show).await.unwrap().expect("a row");
-        let mode: String = row.try_get("", "plan_cache_mode").unwrap();
-        assert_eq!(mode, "force_generic_plan");
-    }
-}
