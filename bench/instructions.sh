@@ -38,10 +38,7 @@ bench_binary
 binaries=("$BIN")
 [ -n "${BENCH_BASE:-}" ] && binaries=("$BENCH_BASE" "$BIN")
 
-echo "== importing the official dataset into a fresh database"
-psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
-OCINDEX_SAMPLE=false "$BIN" migrate >/dev/null 2>&1
-"$BIN" import "$DATASET" >/dev/null 2>&1
+bench_fresh_import "$DATASET"
 
 cat > "$WORK/ranking.json" <<'JSON'
 {"query":"{ ranking(indicator: \"criminality\", edition: 2023, first: 200) { nodes { rank value country { name continent score(indicator: \"resilience\", edition: 2023) { value } } } } }"}

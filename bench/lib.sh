@@ -28,6 +28,14 @@ bench_binary() {
   fi
 }
 
+# Imports the workbook $1 with $BIN into the database $DB, dropped and created afresh.
+bench_fresh_import() {
+  echo "== importing the official dataset into a fresh database"
+  psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
+  OCINDEX_SAMPLE=false "$BIN" migrate >/dev/null 2>&1
+  "$BIN" import "$1" >/dev/null 2>&1
+}
+
 # At exit: stops the server $SERVER_PID, drops the database $DB, removes the folder $WORK.
 bench_cleanup() {
   [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true

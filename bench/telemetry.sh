@@ -30,10 +30,7 @@ trap bench_cleanup EXIT
 bench_needs "$DATASET"
 bench_binary
 
-echo "== importing the official dataset into a fresh database"
-psql -h 127.0.0.1 -U postgres -qc "DROP DATABASE IF EXISTS $DB WITH (FORCE)" >/dev/null
-OCINDEX_SAMPLE=false "$BIN" migrate >/dev/null 2>&1
-"$BIN" import "$DATASET" >/dev/null 2>&1
+bench_fresh_import "$DATASET"
 
 # the country profile of the cached benchmark (bench/run.sh's Q1, without narratives)
 cat > "$WORK/q1.json" <<'JSON'

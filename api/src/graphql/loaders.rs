@@ -157,6 +157,33 @@ fn year(value: Option<ConstValue>) -> Option<i32> {
 }
 
 impl Wants {
+    /// The (edition, indicator) of each `score` field, without repeats: without an edition,
+    /// the listed edition's and the default one's. Slugs or years that name nothing are left
+    /// out: they are the fields' own errors to report.
+    pub async fn figure_sources(
+        &self,
+        rc: &RequestContext,
+        list_edition: &edition::Model,
+    ) -> Result<Vec<(i32, i32)>, ApiError> {
+        let mut sources = Vec::new();
+        for (slug, year) in &self.figure {
+            let Ok(indicator) = rc.indicator("indicator", slug).await else { continue };
+            let editions = match year {
+                Some(year) => match rc.edition("edition", Some(*year)).await {
+                    Ok(edition) => vec![edition.id],
+                    Err(_) => continue,
+                },
+                None => rc.default_editions(list_edition).await?,
+            };
+            for edition_id in editions {
+                if !sources.contains(&(edition_id, indicator.id)) {
+                    sources.push((edition_id, indicator.id));
+                }
+            }
+        }
+        Ok(sources)
+    }
+
     /// For a connection of countries (`nodes { … }` or `edges { node { … } }`), or of scores
     /// whose country is under `country`.
     pub fn of(ctx: &async_graphql::Context<'_>, country_under: Option<&str>) -> Self {
@@ -195,20 +222,9 @@ pub async fn prime(
     let loaders = ctx.data_unchecked::<Loaders>();
     let edition_ids = rc.default_editions(list_edition).await?;
     let mut figure_keys = Vec::new();
-    for (slug, year) in &wants.figure {
-        // an unknown slug or year is the field's own error to report
-        let Ok(indicator) = rc.indicator("indicator", slug).await else { continue };
-        let editions = match year {
-            Some(year) => match rc.edition("edition", Some(*year)).await {
-                Ok(edition) => vec![edition.id],
-                Err(_) => continue,
-            },
-            None => edition_ids.clone(),
-        };
+    for (edition_id, indicator_id) in wants.figure_sources(rc, list_edition).await? {
         for &country_id in country_ids {
-            for &edition_id in &editions {
-                figure_keys.push(FigureOf { country_id, edition_id, indicator_id: indicator.id });
-            }
+            figure_keys.push(FigureOf { country_id, edition_id, indicator_id });
         }
     }
     let mut change_keys = Vec::new();

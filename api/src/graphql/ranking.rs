@@ -1,6 +1,5 @@
 //! Rankings and changes between editions: the Index's lists over all countries.
 use super::connection::{page, Page, PageArgs};
-use super::context::RequestContext;
 use super::country::Country;
 use super::edition::Edition;
 use super::filters::{FilterParser, FloatFilter};
@@ -92,35 +91,6 @@ impl From<ScoreChangeOrder> for ChangeOrder {
     }
 }
 
-/// The figures a ranking's items ask for with `country { score(indicator:, edition:) }`, as
-/// `prime` would load them (without an edition: the listed and the default one), read beside
-/// the ranking. Slugs or years that name nothing are the fields' own errors to report.
-async fn beside(
-    rc: &RequestContext,
-    wants: &Wants,
-    list_edition: &edition::Model,
-) -> Result<Vec<rankings::Beside>> {
-    let mut beside = Vec::new();
-    for (slug, year) in &wants.figure {
-        let Ok(indicator) = rc.indicator("indicator", slug).await else { continue };
-        let editions = match year {
-            Some(year) => match rc.edition("edition", Some(*year)).await {
-                Ok(edition) => vec![edition.id],
-                Err(_) => continue,
-            },
-            None => rc.default_editions(list_edition).await?,
-        };
-        for edition_id in editions {
-            let b = rankings::Beside { edition_id, indicator_id: indicator.id };
-            if !beside.contains(&b) {
-                beside.push(b);
-            }
-        }
-    }
-    beside.truncate(rankings::MAX_BESIDE);
-    Ok(beside)
-}
-
 #[derive(Default)]
 pub struct RankingQuery;
 
@@ -158,7 +128,13 @@ impl RankingQuery {
         let area = FilterParser::new(rc, edition).area(continent, region.as_deref()).await?;
         let wants = Wants::of(ctx, Some("country"));
         // the figures the items' `score` fields ask for come with the ranking, in its statement
-        let beside = beside(rc, &wants, edition).await?;
+        let beside: Vec<rankings::Beside> = wants
+            .figure_sources(rc, edition)
+            .await?
+            .into_iter()
+            .take(rankings::MAX_BESIDE)
+            .map(|(edition_id, indicator_id)| rankings::Beside { edition_id, indicator_id })
+            .collect();
         let rows = rankings::ranking(&rc.db, edition.id, indicator.id, &area, &beside).await?;
         let loaders = ctx.data_unchecked::<Loaders>();
         let fed = rows.iter().flat_map(|row| row.beside.iter().flatten()).map(|f| {
