@@ -132,7 +132,6 @@ impl RankingQuery {
             .figure_sources(rc, edition)
             .await?
             .into_iter()
-            .take(rankings::MAX_BESIDE)
             .map(|(edition_id, indicator_id)| rankings::Beside { edition_id, indicator_id })
             .collect();
         let rows = rankings::ranking(&rc.db, edition.id, indicator.id, &area, &beside).await?;

@@ -52,8 +52,9 @@ pub struct Beside {
     pub indicator_id: i32,
 }
 
-/// The most figures read beside a ranking: each is one more join of the figures' key.
-pub const MAX_BESIDE: usize = 4;
+/// The most figures read beside a ranking: each is one more join of the figures' key. Those
+/// asked beyond it are left to the items' loader.
+const MAX_BESIDE: usize = 4;
 
 /// One ranked country and, for each figure asked beside, its figure there (`None` where it
 /// has none).
@@ -64,7 +65,7 @@ pub struct RankedRow {
 }
 
 /// The ranking of an indicator in an edition: highest value first, then by name; with each
-/// country, its figures `beside` (at most [`MAX_BESIDE`]), from the same statement.
+/// country, its figures `beside` (the first four, `MAX_BESIDE`), from the same statement.
 #[tracing::instrument(skip(db))]
 pub async fn ranking<C: ConnectionTrait>(
     db: &C,
@@ -84,7 +85,7 @@ pub async fn ranking<C: ConnectionTrait>(
             let country = country_at(row, FIGURE_COLUMNS)?;
             let beside = (0..beside.len())
                 .map(|k| {
-                    let at = FIGURE_COLUMNS + 4 + k * FIGURE_COLUMNS;
+                    let at = FIGURE_COLUMNS + COUNTRY_COLUMNS + k * FIGURE_COLUMNS;
                     let found: Option<i32> = row.try_get_by_index(at)?;
                     found.map(|_| figure_at(row, at)).transpose()
                 })
@@ -137,6 +138,9 @@ fn ranking_select(
 
 /// The columns of a figure, as `figure::Entity` selects them (in `figure::Column` order).
 const FIGURE_COLUMNS: usize = 8;
+
+/// The columns of a country: id, iso3, name, slug.
+const COUNTRY_COLUMNS: usize = 4;
 
 /// The country whose columns (id, iso3, name, slug) start at position `at` of `row`.
 fn country_at(row: &sea_orm::QueryResult, at: usize) -> Result<country::Model, DbErr> {
@@ -200,9 +204,9 @@ pub async fn changes<C: ConnectionTrait>(
         .map(|row| {
             Ok(ChangeRow {
                 country: country_at(row, 0)?,
-                from_value: row.try_get_by_index(4)?,
-                to_value: row.try_get_by_index(5)?,
-                change: row.try_get_by_index(6)?,
+                from_value: row.try_get_by_index(COUNTRY_COLUMNS)?,
+                to_value: row.try_get_by_index(COUNTRY_COLUMNS + 1)?,
+                change: row.try_get_by_index(COUNTRY_COLUMNS + 2)?,
             })
         })
         .collect()
