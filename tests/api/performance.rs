@@ -252,3 +252,52 @@ async fn writes_recompute_one_edition_exactly_as_a_full_rebuild_would() {
         .await;
     assert_eq!(data["country"]["score"], json!({ "value": 4.6, "delta": 0.23, "change": 0.23 }));
 }
+
+/// The server's sessions keep one plan per prepared statement: by default Postgres planned the
+/// change list anew at every execution once ten editions were stored (bench/history.sh).
+#[tokio::test]
+async fn the_servers_sessions_plan_each_statement_once() {
+    let app = TestApp::spawn(Content::Empty).await.unwrap();
+    for _ in 0..3 {
+        // whichever connection of the pool answers
+        let show =
+            sea_orm::Statement::from_string(sea_orm::DbBackend::Postgres, "SHOW plan_cache_mode");
+        let row = app.db.query_one(show).await.unwrap().expect("a row");
+        let mode: String = row.try_get("", "plan_cache_mode").unwrap();
+        assert_eq!(mode, "force_generic_plan");
+    }
+}
+
+/// The loaders' statements, planned without their parameters as the server's sessions plan
+/// them, read the figures by key: such a plan cannot know how many keys an array holds, and a
+/// plain join of the keys with the figures read every figure of every edition into a hash.
+#[tokio::test]
+async fn the_loaders_generic_plans_read_figures_by_key() {
+    use ocindex::repo::figures::statements::{CHANGES_BETWEEN, FOR_COUNTRIES, FOR_INDICATORS};
+    use sea_orm::{DbBackend, Statement, TransactionTrait};
+    let Some(app) = TestApp::spawn(Content::Official).await else { return };
+    // one session for the PREPARE and its EXPLAIN, with the server's settings
+    let session = app.db.begin().await.unwrap();
+    let mode = session
+        .query_one(Statement::from_string(DbBackend::Postgres, "SHOW plan_cache_mode"))
+        .await
+        .unwrap()
+        .expect("a row");
+    assert_eq!(mode.try_get::<String>("", "plan_cache_mode").unwrap(), "force_generic_plan");
+    for (name, sql, arguments) in [
+        ("figures_of", FOR_COUNTRIES, "('{1}', '{1}')"),
+        ("figure_of", FOR_INDICATORS, "('{1}', '{1}', '{1}')"),
+        ("changes_between", CHANGES_BETWEEN, "('{1}', '{1}', '{2}')"),
+    ] {
+        session.execute_unprepared(&format!("PREPARE {name} AS {sql}")).await.unwrap();
+        let explain = format!("EXPLAIN EXECUTE {name}{arguments}");
+        let rows =
+            session.query_all(Statement::from_string(DbBackend::Postgres, explain)).await.unwrap();
+        let plan: Vec<String> =
+            rows.iter().map(|row| row.try_get::<String>("", "QUERY PLAN").unwrap()).collect();
+        let plan = plan.join("\n");
+        assert!(!plan.contains("Seq Scan on figures"), "{name} reads every figure:\n{plan}");
+        assert!(plan.contains("Index"), "{name} reads no index:\n{plan}");
+    }
+    session.rollback().await.unwrap();
+}

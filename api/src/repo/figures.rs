@@ -542,6 +542,44 @@ fn edition_indicator_to_indicator() -> sea_orm::RelationDef {
         .into()
 }
 
+/// The loaders' statements, public for the test that reads their plans.
+///
+/// The server's sessions plan each statement once, without its parameters (see `database`):
+/// such a plan cannot know how many keys an array holds, and for a join with the figures it
+/// chose to read every figure of every edition into a hash. So each statement reads its keys'
+/// rows in a `LATERAL` subquery that `OFFSET 0` keeps apart: an index lookup per key,
+/// whatever the plan believes of their number.
+pub mod statements {
+    /// [`super::for_countries`]: (country, edition) keys.
+    pub const FOR_COUNTRIES: &str = "
+        SELECT f.* FROM UNNEST($1::int[], $2::int[]) AS k(country_id, edition_id)
+        CROSS JOIN LATERAL (
+            SELECT * FROM figures f
+            WHERE f.country_id = k.country_id AND f.edition_id = k.edition_id OFFSET 0
+        ) f";
+
+    /// [`super::for_indicators`]: (country, edition, indicator) keys.
+    pub const FOR_INDICATORS: &str = "
+        SELECT f.* FROM UNNEST($1::int[], $2::int[], $3::int[])
+            AS k(country_id, edition_id, indicator_id)
+        CROSS JOIN LATERAL (
+            SELECT * FROM figures f
+            WHERE f.edition_id = k.edition_id AND f.indicator_id = k.indicator_id
+              AND f.country_id = k.country_id OFFSET 0
+        ) f";
+
+    /// [`super::changes_between`]: (country, from edition, to edition) keys.
+    pub const CHANGES_BETWEEN: &str = "
+        SELECT fc.* FROM UNNEST($1::int[], $2::int[], $3::int[])
+            AS k(country_id, from_edition_id, to_edition_id)
+        CROSS JOIN LATERAL (
+            SELECT * FROM figure_changes fc
+            WHERE fc.country_id = k.country_id AND fc.from_edition_id = k.from_edition_id
+              AND fc.to_edition_id = k.to_edition_id OFFSET 0
+        ) fc";
+}
+use statements::{CHANGES_BETWEEN, FOR_COUNTRIES, FOR_INDICATORS};
+
 /// Every figure of several (country, edition) pairs: a country's profile. The keys travel as
 /// arrays joined in SQL, so the statement is the same whatever their number (planned once) and
 /// reads exactly the rows asked for, never other editions'.
@@ -553,8 +591,7 @@ pub async fn for_countries<C: ConnectionTrait>(
     figure::Entity::find()
         .from_raw_sql(Statement::from_sql_and_values(
             db.get_database_backend(),
-            "SELECT f.* FROM UNNEST($1::int[], $2::int[]) AS k(country_id, edition_id)
-             JOIN figures f ON f.country_id = k.country_id AND f.edition_id = k.edition_id",
+            FOR_COUNTRIES,
             [ints(keys.iter().map(|k| k.0)), ints(keys.iter().map(|k| k.1))],
         ))
         .all(db)
@@ -571,9 +608,7 @@ pub async fn for_indicators<C: ConnectionTrait>(
     figure::Entity::find()
         .from_raw_sql(Statement::from_sql_and_values(
             db.get_database_backend(),
-            "SELECT f.* FROM UNNEST($1::int[], $2::int[], $3::int[]) AS k(country_id, edition_id, indicator_id)
-             JOIN figures f ON f.edition_id = k.edition_id AND f.indicator_id = k.indicator_id
-                           AND f.country_id = k.country_id",
+            FOR_INDICATORS,
             [
                 ints(keys.iter().map(|k| k.0)),
                 ints(keys.iter().map(|k| k.1)),
@@ -594,10 +629,7 @@ pub async fn changes_between<C: ConnectionTrait>(
     figure_change::Entity::find()
         .from_raw_sql(Statement::from_sql_and_values(
             db.get_database_backend(),
-            "SELECT fc.* FROM UNNEST($1::int[], $2::int[], $3::int[]) AS k(country_id, from_edition_id, to_edition_id)
-             JOIN figure_changes fc ON fc.country_id = k.country_id
-                                   AND fc.from_edition_id = k.from_edition_id
-                                   AND fc.to_edition_id = k.to_edition_id",
+            CHANGES_BETWEEN,
             [
                 ints(keys.iter().map(|k| k.0)),
                 ints(keys.iter().map(|k| k.1)),
