@@ -5,7 +5,7 @@ use super::filters::{condition, Cmp, CountryFilter};
 use entity::values::Continent;
 use entity::{country, country_edition, figure, figure_change};
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Alias, Expr, NullOrdering, Order};
+use sea_orm::sea_query::{Alias, DynIden, Expr, NullOrdering, Order, SeaRc, SimpleExpr};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, IdenStatic, Iterable, JoinType,
     QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select,
@@ -103,7 +103,9 @@ fn ranking_select(
     area: &Area,
     beside: &[Beside],
 ) -> Select<figure::Entity> {
-    let mut select = figure::Entity::find()
+    let mut select = figure::Entity::find().select_only();
+    select = figure_columns(select, SeaRc::new(figure::Entity), "");
+    let mut select = select
         .columns([country::Column::Id, country::Column::Iso3])
         .columns([country::Column::Name, country::Column::Slug])
         .join(JoinType::InnerJoin, figure::Relation::Membership.def())
@@ -128,12 +130,41 @@ fn ranking_select(
             alias.clone(),
             on,
         );
-        for column in figure::Column::iter() {
-            let name = format!("beside{k}_{}", column.as_str());
-            select = select.column_as(Expr::col((alias.clone(), column)), name);
-        }
+        select = figure_columns(select, SeaRc::new(alias), &format!("beside{k}_"));
     }
     select
+}
+
+/// Selects a figure's columns from `table`, in `figure::Column` order, each named `prefix`
+/// and the column's name; the value and the delta as whole hundredths, which `figure_at`
+/// makes decimals again. A NUMERIC travels as base-10000 digits that the driver decodes
+/// through an allocation: in a 193-row ranking that was a twelfth of the server's work.
+fn figure_columns<E: EntityTrait>(
+    mut select: Select<E>,
+    table: DynIden,
+    prefix: &str,
+) -> Select<E> {
+    for column in figure::Column::iter() {
+        let name = format!("{prefix}{}", column.as_str());
+        let value = Expr::col((table.clone(), column));
+        select = match column {
+            figure::Column::Value | figure::Column::Delta => {
+                select.column_as(hundredths(value), name)
+            }
+            _ => select.column_as(value, name),
+        };
+    }
+    select
+}
+
+/// A 2-decimal NUMERIC as a whole number of hundredths (exact: the scale is 2).
+fn hundredths(value: impl Into<SimpleExpr>) -> SimpleExpr {
+    Expr::cust_with_exprs("CAST($1 * 100 AS integer)", [value.into()])
+}
+
+/// A whole number of hundredths as the decimal it stands for.
+fn from_hundredths(hundredths: i32) -> Decimal {
+    Decimal::new(i64::from(hundredths), 2)
 }
 
 /// The columns of a figure, as `figure::Entity` selects them (in `figure::Column` order).
@@ -152,14 +183,15 @@ fn country_at(row: &sea_orm::QueryResult, at: usize) -> Result<country::Model, D
     })
 }
 
-/// The figure whose columns, in `figure::Column` order, start at position `at` of `row`.
+/// The figure whose columns, in `figure::Column` order as `figure_columns` selects them,
+/// start at position `at` of `row`.
 fn figure_at(row: &sea_orm::QueryResult, at: usize) -> Result<figure::Model, DbErr> {
     Ok(figure::Model {
         edition_id: row.try_get_by_index(at)?,
         indicator_id: row.try_get_by_index(at + 1)?,
         country_id: row.try_get_by_index(at + 2)?,
-        value: row.try_get_by_index(at + 3)?,
-        delta: row.try_get_by_index(at + 4)?,
+        value: from_hundredths(row.try_get_by_index(at + 3)?),
+        delta: row.try_get_by_index::<Option<i32>>(at + 4)?.map(from_hundredths),
         rank: row.try_get_by_index(at + 5)?,
         rank_in_continent: row.try_get_by_index(at + 6)?,
         rank_in_region: row.try_get_by_index(at + 7)?,
@@ -204,16 +236,16 @@ pub async fn changes<C: ConnectionTrait>(
         .map(|row| {
             Ok(ChangeRow {
                 country: country_at(row, 0)?,
-                from_value: row.try_get_by_index(COUNTRY_COLUMNS)?,
-                to_value: row.try_get_by_index(COUNTRY_COLUMNS + 1)?,
-                change: row.try_get_by_index(COUNTRY_COLUMNS + 2)?,
+                from_value: from_hundredths(row.try_get_by_index(COUNTRY_COLUMNS)?),
+                to_value: from_hundredths(row.try_get_by_index(COUNTRY_COLUMNS + 1)?),
+                change: from_hundredths(row.try_get_by_index(COUNTRY_COLUMNS + 2)?),
             })
         })
         .collect()
 }
 
 /// The statement of `changes`: the country's columns, then `from_value`, `to_value` and
-/// `change`, in that order (the rows are read by position).
+/// `change` in hundredths, in that order (the rows are read by position).
 fn changes_select(
     indicator_id: i32,
     from_edition_id: i32,
@@ -228,9 +260,12 @@ fn changes_select(
         .select_only()
         .columns([country::Column::Id, country::Column::Iso3])
         .columns([country::Column::Name, country::Column::Slug])
-        .column_as(view_column("from_value"), "from_value")
-        .column_as(view_column("to_value"), "to_value")
-        .column(figure_change::Column::Change)
+        .column_as(hundredths(view_column("from_value")), "from_value")
+        .column_as(hundredths(view_column("to_value")), "to_value")
+        .column_as(
+            hundredths(Expr::col((figure_change::Entity, figure_change::Column::Change))),
+            "change",
+        )
         .inner_join(country::Entity)
         .filter(figure_change::Column::IndicatorId.eq(indicator_id))
         .filter(figure_change::Column::FromEditionId.eq(from_edition_id))
@@ -369,10 +404,17 @@ mod tests {
         let columns: Vec<&str> = list.split(", ").collect();
         let figure = figure::Column::iter().map(|c| c.as_str().to_owned()).collect::<Vec<_>>();
         assert_eq!(figure.len(), FIGURE_COLUMNS);
-        let mut expected: Vec<String> =
-            figure.iter().map(|c| format!(r#""figures"."{c}""#)).collect();
+        let selected = |table: &'static str, prefix: &'static str| {
+            figure.iter().map(move |c| match c.as_str() {
+                "value" | "delta" => {
+                    format!(r#"CAST("{table}"."{c}" * 100 AS integer) AS "{prefix}{c}""#)
+                }
+                _ => format!(r#""{table}"."{c}" AS "{prefix}{c}""#),
+            })
+        };
+        let mut expected: Vec<String> = selected("figures", "").collect();
         expected.extend(["id", "iso3", "name", "slug"].map(|c| format!(r#""countries"."{c}""#)));
-        expected.extend(figure.iter().map(|c| format!(r#""beside0"."{c}" AS "beside0_{c}""#)));
+        expected.extend(selected("beside0", "beside0_"));
         assert_eq!(columns, expected, "{sql}");
         // and `figure_at` reads the figure's fields in that order
         assert_eq!(
@@ -404,9 +446,9 @@ mod tests {
                 r#""countries"."iso3""#,
                 r#""countries"."name""#,
                 r#""countries"."slug""#,
-                r#""figure_changes"."from_value" AS "from_value""#,
-                r#""figure_changes"."to_value" AS "to_value""#,
-                r#""figure_changes"."change""#,
+                r#"CAST("figure_changes"."from_value" * 100 AS integer) AS "from_value""#,
+                r#"CAST("figure_changes"."to_value" * 100 AS integer) AS "to_value""#,
+                r#"CAST("figure_changes"."change" * 100 AS integer) AS "change""#,
             ],
             "{sql}"
         );
