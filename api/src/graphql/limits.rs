@@ -13,6 +13,7 @@
 //! The walk is linear in the size of the document: fragments are measured once (memoised)
 //! and the recursion is bounded, whatever the document.
 use super::connection::MAX_PAGE_SIZE;
+use super::documents::Documents;
 use crate::error::{ApiError, TooComplex};
 use async_graphql::parser::types::{
     BaseType, DocumentOperations, ExecutableDocument, Selection, SelectionSet, ServiceDocument,
@@ -208,6 +209,8 @@ pub struct QueryLimits {
     fields: HashMap<String, HashMap<String, FieldShape>>,
     sizes: SchemaSizes,
     max_introspection_cost: u64,
+    /// The documents parsed before, by their text.
+    documents: Documents,
 }
 
 /// Introspection types: fields at most, arguments at most, enum values at most. Counted
@@ -287,8 +290,15 @@ impl QueryLimits {
         }
         let most_implementers = implementers.values().copied().max().unwrap_or(0);
         sizes.possible_types = sizes.possible_types.max(most_implementers);
-        let mut model =
-            Self { limits, query_type, mutation_type, fields, sizes, max_introspection_cost: 0 };
+        let mut model = Self {
+            limits,
+            query_type,
+            mutation_type,
+            fields,
+            sizes,
+            max_introspection_cost: 0,
+            documents: Documents::default(),
+        };
         model.max_introspection_cost = match limits.max_introspection_cost {
             Some(max) => max,
             None => {
@@ -338,12 +348,22 @@ impl QueryLimits {
         Ok(total)
     }
 
-    /// Measures one request (parsing it once: the executor reuses the parsed document).
+    /// Measures one request (parsing it once, or not at all when its text was parsed before:
+    /// the executor reuses the parsed document).
     pub fn measure(&self, request: &mut Request) -> Result<Cost, ApiError> {
         let operation_name = request.operation_name.clone();
         let variables = request.variables.clone();
-        // before parsing: the parser's recursion is not bounded
-        super::nesting::check(&request.query)?;
+        if let Some(document) = self.documents.get(&request.query) {
+            request.set_parsed_query(document);
+        } else {
+            // before parsing: the parser's recursion is not bounded
+            super::nesting::check(&request.query)?;
+            let query = request.query.clone();
+            let Ok(document) = request.parsed_query() else {
+                return Ok(Cost::default());
+            };
+            self.documents.keep(&query, document);
+        }
         let Ok(document) = request.parsed_query() else {
             return Ok(Cost::default());
         };

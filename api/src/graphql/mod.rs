@@ -3,6 +3,7 @@ mod admin;
 mod connection;
 mod context;
 mod country;
+pub mod documents;
 mod edition;
 mod filters;
 mod ids;
