@@ -183,6 +183,44 @@ async fn lists_fetch_only_the_figures_they_ask_for_in_a_constant_number_of_state
     }
 }
 
+/// A list asking for one indicator's change (read per figure, not with the country's other
+/// changes) reads them in one batch, and each is the figure's delta (2021 is the edition
+/// before 2023), which the write computed apart.
+#[tokio::test]
+async fn a_list_of_one_indicators_changes_reads_them_in_one_batch_as_published() {
+    let Some(app) = TestApp::spawn(Content::Official).await else { return };
+    app.ok(ADMIN, "{ editions { year } }", json!({})).await; // reference data in memory
+    let question = r#"{ countries(edition: 2023, first: 200) { nodes { iso3
+        score(indicator: "synthetic-drug-trade") { delta change(since: 2021) } } } }"#;
+    let before = app.statements.load(Ordering::SeqCst);
+    let data = app.ok(ADMIN, question, json!({})).await;
+    let statements = app.statements.load(Ordering::SeqCst) - before;
+    // the countries, their figures, their changes
+    assert!(statements <= 3, "{statements} statements");
+    let nodes = data["countries"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 193);
+    let mut changed = 0;
+    for node in nodes {
+        let score = &node["score"];
+        assert_eq!(score["change"], score["delta"], "{}", node["iso3"]);
+        changed += usize::from(score["change"].as_f64().is_some_and(|c| c != 0.0));
+    }
+    // the synthetic drug trade moved in most countries between the two editions
+    assert!(changed > 100, "{changed} changes");
+    // and as the country's profile gives it
+    let ukraine = nodes.iter().find(|n| n["iso3"] == "UKR").unwrap();
+    let alone = app
+        .query(
+            r#"{ country(iso3: "UKR") { scores(edition: 2023) { indicator { slug } change(since: 2021) } } }"#,
+            json!({}),
+        )
+        .await;
+    let profile = alone["country"]["scores"].as_array().unwrap();
+    let drugs = profile.iter().find(|s| s["indicator"]["slug"] == "synthetic-drug-trade").unwrap();
+    assert_eq!(ukraine["score"]["change"], drugs["change"]);
+    assert_eq!(drugs["change"], json!(4.5), "the README's flagship rise");
+}
+
 /// Every stored figure (exact values included) and every change the view computes.
 pub(crate) async fn derived(db: &sea_orm::DatabaseConnection) -> String {
     let sql =

@@ -115,7 +115,7 @@ impl Country {
         for figure in figures {
             let indicator = rc.indicator_by_id(figure.indicator_id).await?;
             if pillar.is_none_or(|p| p == indicator.pillar) {
-                scores.push(self.score_of(figure));
+                scores.push(Score::in_profile(self.0.clone(), figure));
             }
         }
         Ok(scores)

@@ -132,6 +132,41 @@ impl Loader<ChangesBetween> for Batch {
     }
 }
 
+/// One figure's change between two editions: what `score(indicator:) { change(since:) }`
+/// asks for, where the country's other changes are not wanted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ChangeOf {
+    pub country_id: i32,
+    pub from_edition_id: i32,
+    pub to_edition_id: i32,
+    pub indicator_id: i32,
+}
+
+impl Loader<ChangeOf> for Batch {
+    type Value = Decimal;
+    type Error = BatchError;
+
+    async fn load(&self, keys: &[ChangeOf]) -> Result<HashMap<ChangeOf, Decimal>, Self::Error> {
+        let quads: Vec<_> = keys
+            .iter()
+            .map(|k| (k.country_id, k.from_edition_id, k.to_edition_id, k.indicator_id))
+            .collect();
+        let rows = repo::figures::changes_of(&self.db, &quads).await?;
+        Ok(rows
+            .into_iter()
+            .map(|c| {
+                let key = ChangeOf {
+                    country_id: c.country_id,
+                    from_edition_id: c.from_edition_id,
+                    to_edition_id: c.to_edition_id,
+                    indicator_id: c.indicator_id,
+                };
+                (key, c.change)
+            })
+            .collect())
+    }
+}
+
 /// What the items of a list will ask of the loaders, read from the query's selection: whole
 /// profiles (`scores`), single figures (`score(indicator:)`, with their editions) and changes
 /// (`change(since:)`, with their earlier editions).
@@ -142,6 +177,9 @@ pub struct Wants {
     pub figure: Vec<(String, Option<i32>)>,
     /// The `since` years of each `change` field under `scores`.
     pub changes_since: Vec<i32>,
+    /// (indicator slug, edition year if given, `since` year) of each `change` field under a
+    /// `score` field.
+    pub figure_changes: Vec<(String, Option<i32>, i32)>,
 }
 
 fn argument(field: &async_graphql::SelectionField<'_>, name: &str) -> Option<ConstValue> {
@@ -156,6 +194,25 @@ fn year(value: Option<ConstValue>) -> Option<i32> {
     }
 }
 
+/// The (edition, indicator) pairs a `score(indicator: slug, edition: year)` field of a list
+/// item reads; none when the slug or the year names nothing (the field reports that itself).
+async fn sources_of(
+    rc: &RequestContext,
+    slug: &str,
+    year: Option<i32>,
+    list_edition: &edition::Model,
+) -> Result<Vec<(i32, i32)>, ApiError> {
+    let Ok(indicator) = rc.indicator("indicator", slug).await else { return Ok(Vec::new()) };
+    let editions = match year {
+        Some(year) => match rc.edition("edition", Some(year)).await {
+            Ok(edition) => vec![edition.id],
+            Err(_) => return Ok(Vec::new()),
+        },
+        None => rc.default_editions(list_edition).await?,
+    };
+    Ok(editions.into_iter().map(|edition_id| (edition_id, indicator.id)).collect())
+}
+
 impl Wants {
     /// The (edition, indicator) of each `score` field, without repeats: without an edition,
     /// the listed edition's and the default one's. Slugs or years that name nothing are left
@@ -167,17 +224,9 @@ impl Wants {
     ) -> Result<Vec<(i32, i32)>, ApiError> {
         let mut sources = Vec::new();
         for (slug, year) in &self.figure {
-            let Ok(indicator) = rc.indicator("indicator", slug).await else { continue };
-            let editions = match year {
-                Some(year) => match rc.edition("edition", Some(*year)).await {
-                    Ok(edition) => vec![edition.id],
-                    Err(_) => continue,
-                },
-                None => rc.default_editions(list_edition).await?,
-            };
-            for edition_id in editions {
-                if !sources.contains(&(edition_id, indicator.id)) {
-                    sources.push((edition_id, indicator.id));
+            for source in sources_of(rc, slug, *year, list_edition).await? {
+                if !sources.contains(&source) {
+                    sources.push(source);
                 }
             }
         }
@@ -198,7 +247,13 @@ impl Wants {
             wants.figures |= country.field("scores").exists();
             for score in country.field("score").selection_fields() {
                 if let Some(ConstValue::String(slug)) = argument(&score, "indicator") {
-                    wants.figure.push((slug, year(argument(&score, "edition"))));
+                    let edition = year(argument(&score, "edition"));
+                    for field in score.selection_set().filter(|f| f.name() == "change") {
+                        if let Some(since) = year(argument(&field, "since")) {
+                            wants.figure_changes.push((slug.clone(), edition, since));
+                        }
+                    }
+                    wants.figure.push((slug, edition));
                 }
             }
             for change in country.field("scores").field("change").selection_fields() {
@@ -240,6 +295,17 @@ pub async fn prime(
             }
         }
     }
+    let mut figure_change_keys = Vec::new();
+    for (slug, year, since) in &wants.figure_changes {
+        let Ok(from) = rc.edition("since", Some(*since)).await else { continue };
+        for (to_edition_id, indicator_id) in sources_of(rc, slug, *year, list_edition).await? {
+            for &country_id in country_ids {
+                let key =
+                    ChangeOf { country_id, from_edition_id: from.id, to_edition_id, indicator_id };
+                figure_change_keys.push(key);
+            }
+        }
+    }
     let profile_keys: Vec<FiguresOf> = if wants.figures {
         country_ids
             .iter()
@@ -268,6 +334,12 @@ pub async fn prime(
         }
         Ok::<_, BatchError>(())
     };
-    tokio::try_join!(profiles, figures, changes)?;
+    let figure_changes = async {
+        if !figure_change_keys.is_empty() {
+            loaders.load_many(figure_change_keys).await?;
+        }
+        Ok::<_, BatchError>(())
+    };
+    tokio::try_join!(profiles, figures, changes, figure_changes)?;
     Ok(())
 }

@@ -3,7 +3,7 @@ use super::country::Country;
 use super::edition::Edition;
 use super::ids::GlobalId;
 use super::indicator::Indicator;
-use super::loaders::{ChangesBetween, Loaders};
+use super::loaders::{ChangeOf, ChangesBetween, Loaders};
 use super::request;
 use crate::error::{ApiError, Result};
 use async_graphql::{Context, Object, ID};
@@ -16,11 +16,19 @@ use rust_decimal::Decimal;
 pub struct Score {
     pub country: country::Model,
     pub figure: figure::Model,
+    /// One of all the country's figures of its edition (`scores`): its change is read with
+    /// theirs, the country's changes at once. A figure asked for alone reads only its own.
+    pub in_profile: bool,
 }
 
 impl Score {
     pub fn new(country: country::Model, figure: figure::Model) -> Self {
-        Self { country, figure }
+        Self { country, figure, in_profile: false }
+    }
+
+    /// A figure listed with all the country's others of its edition.
+    pub fn in_profile(country: country::Model, figure: figure::Model) -> Self {
+        Self { country, figure, in_profile: true }
     }
 }
 
@@ -94,14 +102,26 @@ impl Score {
                 format!("since must name an edition before {to}"),
             ));
         }
-        // the country's changes between exactly these two editions, for all its scores at once
-        let key = ChangesBetween {
-            country_id: self.figure.country_id,
-            from_edition_id: from.id,
-            to_edition_id: self.figure.edition_id,
+        let loaders = ctx.data_unchecked::<Loaders>();
+        let change = if self.in_profile {
+            // the country's changes between exactly these two editions, for all its scores
+            let key = ChangesBetween {
+                country_id: self.figure.country_id,
+                from_edition_id: from.id,
+                to_edition_id: self.figure.edition_id,
+            };
+            let changes = loaders.load_one(key).await?.unwrap_or_default();
+            changes.get(&self.figure.indicator_id).copied()
+        } else {
+            let key = ChangeOf {
+                country_id: self.figure.country_id,
+                from_edition_id: from.id,
+                to_edition_id: self.figure.edition_id,
+                indicator_id: self.figure.indicator_id,
+            };
+            loaders.load_one(key).await?
         };
-        let changes = ctx.data_unchecked::<Loaders>().load_one(key).await?.unwrap_or_default();
-        Ok(changes.get(&self.figure.indicator_id).copied().map(published))
+        Ok(change.map(published))
     }
 
     /// Rank among all countries of the edition (193 in 2023): 1 is the highest value (the
