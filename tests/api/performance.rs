@@ -311,7 +311,9 @@ async fn the_servers_sessions_plan_each_statement_once() {
 /// plain join of the keys with the figures read every figure of every edition into a hash.
 #[tokio::test]
 async fn the_loaders_generic_plans_read_figures_by_key() {
-    use ocindex::repo::figures::statements::{CHANGES_BETWEEN, FOR_COUNTRIES, FOR_INDICATORS};
+    use ocindex::repo::figures::statements::{
+        CHANGES_BETWEEN, CHANGES_OF, FOR_COUNTRIES, FOR_INDICATORS,
+    };
     use sea_orm::{DbBackend, Statement, TransactionTrait};
     let Some(app) = TestApp::spawn(Content::Official).await else { return };
     // one session for the PREPARE and its EXPLAIN, with the server's settings
@@ -326,6 +328,7 @@ async fn the_loaders_generic_plans_read_figures_by_key() {
         ("figures_of", FOR_COUNTRIES, "('{1}', '{1}')"),
         ("figure_of", FOR_INDICATORS, "('{1}', '{1}', '{1}')"),
         ("changes_between", CHANGES_BETWEEN, "('{1}', '{1}', '{2}')"),
+        ("changes_of", CHANGES_OF, "('{1}', '{1}', '{2}', '{1}')"),
     ] {
         session.execute_unprepared(&format!("PREPARE {name} AS {sql}")).await.unwrap();
         let explain = format!("EXPLAIN EXECUTE {name}{arguments}");
