@@ -5,7 +5,7 @@
 #
 #   BENCH_BIN=path/to/ocindex [BENCH_BASE=path/to/an/older/ocindex] bash bench/instructions.sh [xlsx]
 #
-# For each binary the server runs under callgrind on a fresh import of the official dataset.
+# For each binary the server runs under callgrind on its own fresh import of the official dataset.
 # Each question is asked 20 times to warm the server up, the counters are zeroed, the question
 # is asked BENCH_REQUESTS (default 50) times more, one at a time, and the counters dumped:
 # instructions per request = the dump's total / BENCH_REQUESTS (every thread of the server
@@ -38,7 +38,6 @@ bench_binary
 binaries=("$BIN")
 [ -n "${BENCH_BASE:-}" ] && binaries=("$BENCH_BASE" "$BIN")
 
-bench_fresh_import "$DATASET"
 
 cat > "$WORK/ranking.json" <<'JSON'
 {"query":"{ ranking(indicator: \"criminality\", edition: 2023, first: 200) { nodes { rank value country { name continent score(indicator: \"resilience\", edition: 2023) { value } } } } }"}
@@ -62,6 +61,8 @@ ask() { # question who
 
 declare -A COUNT
 for bin in "${binaries[@]}"; do
+  # each binary on a database of its own making: an older one refuses a newer one's migrations
+  BIN=$bin bench_fresh_import "$DATASET"
   OCINDEX_BIND="127.0.0.1:$PORT" OCINDEX_ADMIN_TOKEN="$TOKEN" OCINDEX_SAMPLE=false RUST_LOG="${BENCH_LOG:-warn}" \
     valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.%p" "$bin" serve 2>"$WORK/server.log" &
   SERVER_PID=$!
