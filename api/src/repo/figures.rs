@@ -591,6 +591,17 @@ pub mod statements {
 }
 use statements::{CHANGES_BETWEEN, CHANGES_OF, FOR_COUNTRIES, FOR_INDICATORS};
 
+/// The rows of `E` that a loader's `statement` reads for its keys, given as one array per
+/// key column.
+async fn by_keys<E: EntityTrait, C: ConnectionTrait>(
+    db: &C,
+    statement: &str,
+    columns: impl IntoIterator<Item = Value>,
+) -> Result<Vec<E::Model>, DbErr> {
+    let statement = Statement::from_sql_and_values(db.get_database_backend(), statement, columns);
+    E::find().from_raw_sql(statement).all(db).await
+}
+
 /// Every figure of several (country, edition) pairs: a country's profile. The keys travel as
 /// arrays joined in SQL, so the statement is the same whatever their number (planned once) and
 /// reads exactly the rows asked for, never other editions'.
@@ -599,14 +610,8 @@ pub async fn for_countries<C: ConnectionTrait>(
     db: &C,
     keys: &[(i32, i32)],
 ) -> Result<Vec<figure::Model>, DbErr> {
-    figure::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            FOR_COUNTRIES,
-            [ints(keys.iter().map(|k| k.0)), ints(keys.iter().map(|k| k.1))],
-        ))
-        .all(db)
-        .await
+    let columns = [ints(keys.iter().map(|k| k.0)), ints(keys.iter().map(|k| k.1))];
+    by_keys::<figure::Entity, _>(db, FOR_COUNTRIES, columns).await
 }
 
 /// One figure for each of several (country, edition, indicator) keys: what `score(indicator:)`
@@ -616,18 +621,12 @@ pub async fn for_indicators<C: ConnectionTrait>(
     db: &C,
     keys: &[(i32, i32, i32)],
 ) -> Result<Vec<figure::Model>, DbErr> {
-    figure::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            FOR_INDICATORS,
-            [
-                ints(keys.iter().map(|k| k.0)),
-                ints(keys.iter().map(|k| k.1)),
-                ints(keys.iter().map(|k| k.2)),
-            ],
-        ))
-        .all(db)
-        .await
+    let columns = [
+        ints(keys.iter().map(|k| k.0)),
+        ints(keys.iter().map(|k| k.1)),
+        ints(keys.iter().map(|k| k.2)),
+    ];
+    by_keys::<figure::Entity, _>(db, FOR_INDICATORS, columns).await
 }
 
 /// The changes of several countries between two given editions: keys are (country, from
@@ -637,18 +636,12 @@ pub async fn changes_between<C: ConnectionTrait>(
     db: &C,
     keys: &[(i32, i32, i32)],
 ) -> Result<Vec<figure_change::Model>, DbErr> {
-    figure_change::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            CHANGES_BETWEEN,
-            [
-                ints(keys.iter().map(|k| k.0)),
-                ints(keys.iter().map(|k| k.1)),
-                ints(keys.iter().map(|k| k.2)),
-            ],
-        ))
-        .all(db)
-        .await
+    let columns = [
+        ints(keys.iter().map(|k| k.0)),
+        ints(keys.iter().map(|k| k.1)),
+        ints(keys.iter().map(|k| k.2)),
+    ];
+    by_keys::<figure_change::Entity, _>(db, CHANGES_BETWEEN, columns).await
 }
 
 /// One change for each of several (country, from edition, to edition, indicator) keys: what
@@ -660,17 +653,11 @@ pub async fn changes_of<C: ConnectionTrait>(
     db: &C,
     keys: &[(i32, i32, i32, i32)],
 ) -> Result<Vec<figure_change::Model>, DbErr> {
-    figure_change::Entity::find()
-        .from_raw_sql(Statement::from_sql_and_values(
-            db.get_database_backend(),
-            CHANGES_OF,
-            [
-                ints(keys.iter().map(|k| k.0)),
-                ints(keys.iter().map(|k| k.1)),
-                ints(keys.iter().map(|k| k.2)),
-                ints(keys.iter().map(|k| k.3)),
-            ],
-        ))
-        .all(db)
-        .await
+    let columns = [
+        ints(keys.iter().map(|k| k.0)),
+        ints(keys.iter().map(|k| k.1)),
+        ints(keys.iter().map(|k| k.2)),
+        ints(keys.iter().map(|k| k.3)),
+    ];
+    by_keys::<figure_change::Entity, _>(db, CHANGES_OF, columns).await
 }
