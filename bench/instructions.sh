@@ -13,7 +13,13 @@
 # answer cache never answers: the ranking of 193 with continent and resilience, a "changed by
 # more than T since 2021" question and the one-country lookup (history.sh's questions); the
 # country profile is asked anonymously, answered from the cache. Postgres' share is not
-# counted here: history.sh measures it. BENCH_LOG (default warn) is the server's RUST_LOG.
+# counted here: history.sh measures it. BENCH_LOG (default warn) is the server's RUST_LOG and
+# BENCH_LOG_FORMAT (default text) its OCINDEX_LOG_FORMAT: the request log's cost is the
+# difference between BENCH_LOG=info and warn. Its lines go to a file; requests come one at a
+# time, so the log's writer thread wakes for nearly every line (under load it writes blocks).
+# A run's count moves by a few thousand instructions per request from one run to the next
+# (whether a connection's read buffer grows in place or is copied, background ticks): compare
+# small differences over several runs.
 # Needs valgrind (with callgrind_control), curl and Postgres at 127.0.0.1:5432; all traffic
 # goes to 127.0.0.1.
 set -euo pipefail
@@ -64,7 +70,7 @@ for bin in "${binaries[@]}"; do
   # each binary on a database of its own making: an older one refuses a newer one's migrations
   BIN=$bin bench_fresh_import "$DATASET"
   OCINDEX_BIND="127.0.0.1:$PORT" OCINDEX_ADMIN_TOKEN="$TOKEN" OCINDEX_SAMPLE=false RUST_LOG="${BENCH_LOG:-warn}" \
-    valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.%p" "$bin" serve 2>"$WORK/server.log" &
+    OCINDEX_LOG_FORMAT="${BENCH_LOG_FORMAT:-text}" valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.%p" "$bin" serve 2>"$WORK/server.log" &
   SERVER_PID=$!
   for _ in $(seq 1 600); do curl -fs "$URL/readyz" >/dev/null 2>&1 && break; sleep 0.2; done
   for spec in "${questions[@]}"; do

@@ -35,7 +35,6 @@ use tower::ServiceBuilder;
 use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 mod cache_headers;
 mod compression;
@@ -104,13 +103,7 @@ pub fn router(state: AppState, metrics_elsewhere: bool) -> Router {
         .layer(axum::middleware::from_fn(request_id::sanitize))
         .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
         .layer(PropagateRequestIdLayer::new(request_id))
-        .layer(
-            TraceLayer::new_for_http()
-                .make_span_with(trace::make_span)
-                .on_request(())
-                .on_response(trace::on_response)
-                .on_failure(()),
-        )
+        .layer(trace::RequestSpanLayer)
         .layer(axum::middleware::from_fn(metrics::count_requests));
     router
         // innermost: the answer to a panic goes through the layers as any other answer

@@ -1,24 +1,98 @@
-//! One span per request, logged at `info` when the answer leaves: method, route, request id,
-//! and, filled in by the GraphQL handler, the operation name, the caller's role and key name
-//! (never a secret), then the status and the duration. Every event logged while serving the
-//! request (statements, errors with their `errorId`) is inside this span. The line itself is
-//! written by `telemetry::access_log`, from the span's values.
+//! One span per request, logged at `info` when it closes: method, route, request id, and,
+//! filled in by the GraphQL handler, the operation name, the caller's role and key name (never
+//! a secret), then the status and the duration. Every event logged while serving the request
+//! (statements, errors with their `errorId`) is inside this span. The line itself is written
+//! by `telemetry::access_log`, from the span's values, when the span closes.
+//!
+//! The layer is ours rather than tower-http's `TraceLayer`, for the cached path's budget
+//! (issue 11): each entry into a span and each exit is a call into every layer of the
+//! subscriber (the registry's exit looks the span up again to see whether it closes), and
+//! `TraceLayer` entered the span three times per answer: to build the inner future, at each
+//! poll of it, and at each poll of the body, which it wrapped (and axum then boxed) for every
+//! answer. Here the span is entered only while the handlers run (polls of the inner future).
+//! An answer whose body is already whole (its size is known: a cached answer, a GraphQL answer
+//! not compressed on its way out) is finished when its head is: the span closes then. Only a
+//! body still being made (a download's stream, which reads the database; an answer compressed
+//! as it is sent) is wrapped, so that what it logs is inside the request too; the span then
+//! closes when that body ends.
+//!
+//! The values the handlers give (the caller, the operation) are kept with the request while
+//! its handlers run, and recorded into the span together at the end of the poll that gave
+//! them, with the answer when there is one: each record is a call into every layer of the
+//! subscriber and a lookup of the span there, and a cached answer, given all of them in one
+//! poll, is recorded once rather than three times. (A line logged by a handler in that poll
+//! after it gave them shows the request's id, method and route, not yet those values; none
+//! is logged there on the cached path, and a query that reads the database has given them
+//! before its first wait.)
 use super::request_id;
+use crate::auth::Principal;
 use crate::telemetry::access_log::{SPAN, TARGET};
+use axum::body::{Body, Bytes};
 use axum::extract::MatchedPath;
 use axum::http::{Request, Response};
-use std::time::Duration;
-use tracing::field::{Empty, Value};
-use tracing::span::{Id, Record};
-use tracing::{Dispatch, Metadata, Span};
+use hyper::body::{Body as HttpBody, Frame, SizeHint};
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::OnceLock;
+use std::task::{Context, Poll};
+use std::time::Instant;
+use tracing::field::{Empty, Field, Value};
+use tracing::span::Record;
+use tracing::{Metadata, Span};
 
-pub fn make_span<B>(request: &Request<B>) -> Span {
+/// The tower layer that gives each request its span.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RequestSpanLayer;
+
+impl<S> tower::Layer<S> for RequestSpanLayer {
+    type Service = RequestSpan<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        RequestSpan { inner }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct RequestSpan<S> {
+    inner: S,
+}
+
+impl<S, B> tower::Service<Request<B>> for RequestSpan<S>
+where
+    S: tower::Service<Request<B>, Response = Response<Body>>,
+    S::Future: Unpin,
+{
+    type Response = Response<Body>;
+    type Error = S::Error;
+    type Future = InRequestSpan<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let started = Instant::now();
+        let span = make_span(&request);
+        // disabled (`RUST_LOG=warn`), the span is not traced: nothing to do
+        let fields = span.metadata().filter(|_| !span.is_disabled()).and_then(SpanFields::of);
+        let traced = fields.map(|fields| Traced { span, fields });
+        // (not entered: the layers below only build their futures in `call`; they run in `poll`)
+        let inner = self.inner.call(request);
+        InRequestSpan { inner, traced, started }
+    }
+}
+
+fn make_span<B>(request: &Request<B>) -> Span {
     let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
+    // (the id and the method as strings, which the log shows as they are: see `access_log`)
     tracing::info_span!(
         target: TARGET,
+        // a root: nothing is entered around it, so the subscriber need not look for a parent
+        parent: None,
         SPAN,
-        request_id = %request_id::of(request),
-        method = %request.method(),
+        request_id = request_id::of(request),
+        method = request.method().as_str(),
         route,
         operation = Empty,
         role = Empty,
@@ -28,78 +102,267 @@ pub fn make_span<B>(request: &Request<B>) -> Span {
     )
 }
 
-pub fn on_response<B>(response: &Response<B>, latency: Duration, span: &Span) {
-    let status = response.status().as_u16();
-    let duration_ms = latency.as_micros() as f64 / 1000.0;
-    span.with_subscriber(|(id, dispatch)| {
-        if let Some(metadata) = span.metadata() {
-            record(dispatch, id, metadata, &[("status", &status), ("duration_ms", &duration_ms)]);
-        }
-    });
-    // the message as a `&str` rather than format arguments: the log copies it as it is
-    tracing::info!(target: TARGET, message = "request finished", status, duration_ms);
+/// The future of a request: its handlers run inside the request span.
+pub struct InRequestSpan<F> {
+    /// (axum's `from_fn` middleware's future: boxed, hence `Unpin`)
+    inner: F,
+    traced: Option<Traced>,
+    started: Instant,
 }
 
-/// Called by handlers that know who is calling and what: fills the request span's fields.
-pub fn record_caller(principal: &crate::auth::Principal) {
-    let role = principal.role().map(|r| sea_orm::ActiveEnum::to_value(&r));
-    let role = role.as_deref().unwrap_or("anonymous");
-    match principal {
-        crate::auth::Principal::Key { name, .. } => {
-            record_current(&[("role", &role), ("key", &name.as_str())])
-        }
-        crate::auth::Principal::Admin => {
-            record_current(&[("role", &role), ("key", &crate::auth::BOOTSTRAP_ADMIN)])
-        }
-        crate::auth::Principal::Anonymous => record_current(&[("role", &role)]),
-    };
+struct Traced {
+    span: Span,
+    fields: &'static SpanFields,
 }
 
-pub fn record_operation(operation: &str) {
-    record_current(&[("operation", &operation)]);
-}
+impl<F, E> Future for InRequestSpan<F>
+where
+    F: Future<Output = Result<Response<Body>, E>> + Unpin,
+{
+    type Output = F::Output;
 
-/// Records into the request span the handler runs in, without taking a handle on it (a
-/// `Span::current()` is a clone and a close of the span: two more calls into every layer).
-fn record_current(values: &[(&str, &dyn Value)]) {
-    tracing::dispatcher::get_default(|dispatch| {
-        if let Some((id, metadata)) = dispatch.current_span().into_inner() {
-            record(dispatch, &id, metadata, values);
-        }
-    });
-}
-
-/// Records several fields of a request span at once: each record is a call into every layer
-/// (the log, the trace export), so a request records three times (caller, operation, answer)
-/// rather than once per field.
-fn record(
-    dispatch: &Dispatch,
-    id: &Id,
-    metadata: &'static Metadata<'static>,
-    values: &[(&str, &dyn Value)],
-) {
-    if metadata.name() != SPAN || metadata.target() != TARGET {
-        return;
-    }
-    let fields = metadata.fields();
-    let field = |name: &str| fields.field(name);
-    match values {
-        [(a, va)] => {
-            let Some(a) = field(a) else { return };
-            let pairs = [(&a, Some(*va))];
-            dispatch.record(id, &Record::new(&fields.value_set(&pairs)));
-        }
-        [(a, va), (b, vb)] => {
-            let (Some(a), Some(b)) = (field(a), field(b)) else { return };
-            let pairs = [(&a, Some(*va)), (&b, Some(*vb))];
-            dispatch.record(id, &Record::new(&fields.value_set(&pairs)));
-        }
-        more => {
-            for (name, value) in more {
-                let Some(field) = field(name) else { continue };
-                let pairs = [(&field, Some(*value))];
-                dispatch.record(id, &Record::new(&fields.value_set(&pairs)));
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = &mut *self;
+        let Some(traced) = &this.traced else { return Pin::new(&mut this.inner).poll(cx) };
+        let current = Current::enter();
+        let polled = {
+            let _entered = traced.span.enter();
+            Pin::new(&mut this.inner).poll(cx)
+        };
+        let response = match polled {
+            Poll::Ready(Ok(response)) => response,
+            other => {
+                current.finish(traced, None);
+                return other;
             }
+        };
+        let latency = this.started.elapsed();
+        let answer = (response.status().as_u16(), latency.as_micros() as f64 / 1000.0);
+        current.finish(traced, Some(answer));
+        let span = this.traced.take().map(|traced| traced.span);
+        if response.body().size_hint().exact().is_some() {
+            // a whole body: the request is finished, its span closes (and its line is written)
+            drop(span);
+            return Poll::Ready(Ok(response));
+        }
+        Poll::Ready(Ok(response.map(|inner| Body::new(BodyInSpan { inner, span }))))
+    }
+}
+
+impl Traced {
+    /// Records what was given, in one record.
+    fn record(&self, given: &Given) {
+        if given.is_empty() {
+            return;
+        }
+        let operation = given.has_operation.then_some(given.operation.as_str());
+        let key = given.key.as_deref();
+        let fields = self.fields;
+        let pairs: [(&Field, Option<&dyn Value>); 5] = [
+            (&fields.operation, operation.as_ref().map(|v| v as &dyn Value)),
+            (&fields.role, given.role.as_ref().map(|v| v as &dyn Value)),
+            (&fields.key, key.as_ref().map(|v| v as &dyn Value)),
+            (&fields.status, given.status.as_ref().map(|v| v as &dyn Value)),
+            (&fields.duration_ms, given.duration_ms.as_ref().map(|v| v as &dyn Value)),
+        ];
+        let values = self.fields.metadata.fields().value_set(&pairs);
+        self.span.with_subscriber(|(id, dispatch)| dispatch.record(id, &Record::new(&values)));
+    }
+}
+
+/// A body still being made when its head leaves: polled inside the request span, which closes
+/// when the body ends (or is dropped, its client gone).
+struct BodyInSpan {
+    inner: Body,
+    span: Option<Span>,
+}
+
+impl HttpBody for BodyInSpan {
+    type Data = Bytes;
+    type Error = axum::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
+        let this = &mut *self;
+        let polled = match &this.span {
+            Some(span) => {
+                let _entered = span.enter();
+                Pin::new(&mut this.inner).poll_frame(cx)
+            }
+            None => Pin::new(&mut this.inner).poll_frame(cx),
+        };
+        if let Poll::Ready(None | Some(Err(_))) = polled {
+            this.span = None;
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// The values handlers gave a request that are not yet recorded into its span.
+#[derive(Default)]
+struct Given {
+    /// The operation when `has_operation`: a buffer kept by the thread (see [`GIVEN`]), so
+    /// that giving it costs a copy, without an allocation.
+    operation: String,
+    has_operation: bool,
+    role: Option<&'static str>,
+    key: Option<std::borrow::Cow<'static, str>>,
+    status: Option<u16>,
+    duration_ms: Option<f64>,
+}
+
+impl Given {
+    fn clear(&mut self) {
+        self.has_operation = false;
+        self.role = None;
+        self.key = None;
+        self.status = None;
+        self.duration_ms = None;
+    }
+
+    fn is_empty(&self) -> bool {
+        !self.has_operation
+            && self.role.is_none()
+            && self.key.is_none()
+            && self.status.is_none()
+            && self.duration_ms.is_none()
+    }
+}
+
+thread_local! {
+    /// Whether this thread is running a request's handlers.
+    static RUNNING: Cell<bool> = const { Cell::new(false) };
+    /// What they gave so far (kept in place: it is only read and cleared).
+    static GIVEN: RefCell<Given> = RefCell::new(Given::default());
+}
+
+/// A poll of a request: its handlers' values are kept in [`GIVEN`] until [`Current::finish`]
+/// records them; then, or when the poll unwinds, what was there is put back (a request polled
+/// within another's poll, which this server never does, would have the other's back).
+struct Current {
+    outer: Option<Given>,
+}
+
+impl Current {
+    fn enter() -> Self {
+        let outer = RUNNING.replace(true).then(|| GIVEN.take());
+        Self { outer }
+    }
+
+    /// Ends the poll: records what the handlers gave (and the answer, when there is one).
+    fn finish(self, traced: &Traced, answer: Option<(u16, f64)>) {
+        GIVEN.with_borrow_mut(|given| {
+            if let Some((status, duration_ms)) = answer {
+                given.status = Some(status);
+                given.duration_ms = Some(duration_ms);
+            }
+            traced.record(given);
+            given.clear();
+        });
+    }
+}
+
+impl Drop for Current {
+    fn drop(&mut self) {
+        match self.outer.take() {
+            Some(outer) => GIVEN.set(outer),
+            None => {
+                RUNNING.set(false);
+                GIVEN.with_borrow_mut(Given::clear);
+            }
+        }
+    }
+}
+
+/// Called by handlers that know who is calling: the request span's role and key name.
+pub fn record_caller(principal: &Principal) {
+    let (role, key) = match principal {
+        Principal::Anonymous => ("anonymous", None),
+        Principal::Admin => {
+            (role_name(entity::values::Role::Admin), Some(crate::auth::BOOTSTRAP_ADMIN.into()))
+        }
+        Principal::Key { name, role, .. } => (role_name(*role), Some(name.clone().into())),
+    };
+    if RUNNING.get() {
+        GIVEN.with_borrow_mut(|given| {
+            given.role = Some(role);
+            given.key = key;
+        });
+    }
+}
+
+/// Called by handlers that know the operation: the request span's operation.
+pub fn record_operation(operation: &str) {
+    if RUNNING.get() {
+        GIVEN.with_borrow_mut(|given| {
+            given.operation.clear();
+            given.operation.push_str(operation);
+            given.has_operation = true;
+        });
+    }
+}
+
+/// A role as the span shows it: its name in the database (`ActiveEnum::to_value`).
+fn role_name(role: entity::values::Role) -> &'static str {
+    match role {
+        entity::values::Role::Admin => "ADMIN",
+        entity::values::Role::Editor => "EDITOR",
+        entity::values::Role::Partner => "PARTNER",
+    }
+}
+
+/// The request span's fields that are recorded after it is made, found once (by name, each
+/// lookup is a search of the span's fields).
+struct SpanFields {
+    metadata: &'static Metadata<'static>,
+    operation: Field,
+    role: Field,
+    key: Field,
+    status: Field,
+    duration_ms: Field,
+}
+
+impl SpanFields {
+    /// The fields of `metadata` if it is the request span's.
+    fn of(metadata: &'static Metadata<'static>) -> Option<&'static Self> {
+        static FIELDS: OnceLock<Option<SpanFields>> = OnceLock::new();
+        let fields = FIELDS
+            .get_or_init(|| {
+                let field = |name| metadata.fields().field(name);
+                Some(Self {
+                    metadata,
+                    operation: field("operation")?,
+                    role: field("role")?,
+                    key: field("key")?,
+                    status: field("status")?,
+                    duration_ms: field("duration_ms")?,
+                })
+            })
+            .as_ref()?;
+        std::ptr::eq(fields.metadata, metadata).then_some(fields)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sea_orm::ActiveEnum as _;
+
+    #[test]
+    fn roles_are_shown_by_their_names_in_the_database() {
+        use entity::values::Role;
+        for role in [Role::Admin, Role::Editor, Role::Partner] {
+            assert_eq!(role_name(role), role.to_value());
         }
     }
 }

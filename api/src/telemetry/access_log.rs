@@ -1,20 +1,36 @@
-//! The request log: the one line each answer logs, written in one pass from the request span's
-//! values as they were recorded, typed.
+//! The request log: the one line each answer logs, written when the request's span closes,
+//! from the span's fields as they were rendered when recorded.
 //!
-//! Every answer logs a line, so this is on the cached path's budget (a few microseconds of CPU
-//! in all). tracing-subscriber's fmt layer formats a span's fields into text when the span is
-//! made and again at every record (the JSON one parses that text back into a map for each
-//! line), and formats each line through the generic machinery: on the cached path that was a
-//! third to two thirds again of what the answer itself costs. So [`AccessLog`] wraps the fmt
-//! layer: request spans never reach it; their values are kept in a [`RequestFields`] in the
-//! span's extensions, and the request's line is written from them directly, in the same shape
-//! the fmt layer gives it (text or JSON). The fmt layer still writes every other line; when one
-//! is logged inside a request (an error with its `errorId`, a slow statement), the request's
-//! fields are rendered for it first, so that it shows the request id as before.
-use std::cell::RefCell;
-use std::fmt::Write as _;
+//! Every answer logs a line, so this is on the cached path's budget (issue 11: the log and the
+//! metrics under 5% of what a cached answer costs). How it came to be built so:
+//! - tracing-subscriber's fmt layer formats a span's fields into text when the span is made
+//!   and again at every record (the JSON one parses that text back into a map for each line),
+//!   and formats each line through the generic machinery: a third to two thirds again of the
+//!   answer itself. So [`AccessLog`] wraps the fmt layer: request spans never reach it; the
+//!   request's line is written by [`AccessLog`], in the shape the fmt layer gives it (text or
+//!   JSON; the tests compare the two). The fmt layer still writes every other line; when one
+//!   is logged inside a request (an error with its `errorId`, a slow statement), the request's
+//!   fields are handed to it first, so that it shows the request id.
+//! - The line was an event, `request finished`, logged in the span as the answer left: a
+//!   dispatch of its own, with a lookup of its span, repeating the span's status and duration.
+//!   It is written when the span closes instead (`http::trace` closes it when the answer is
+//!   whole), in the same shape: the message, status and duration as the line's own fields. A
+//!   span closed without a status (its client left before the answer) has no line, as before.
+//! - Each field is rendered as it is recorded, into the piece the line shows of it (`name=value`
+//!   or `"name":value`; the keys are made once per callsite), in a [`RequestFields`] kept in the
+//!   span's extensions. Recorded in the order they are declared (a request's are), the pieces
+//!   stand as the line's fields: the line is then a few copies around a timestamp. A field
+//!   recorded out of order, or twice, makes the line take the last piece of each, in order.
+//! - The request id and the method are given as strings (as `Display` values they cost a
+//!   formatting pass each) and shown as they are, as the fmt layer showed them.
+//! - The date of the timestamp is written by arithmetic, once per second per thread (chrono's
+//!   formatting cost as much as the rest of a line); the line is formatted in a buffer of the
+//!   thread, the fields in buffers taken over from closed spans: no allocation but the one the
+//!   span's extensions make.
+use std::cell::{Cell, RefCell};
 use std::io::Write as _;
 use std::marker::PhantomData;
+use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
@@ -23,7 +39,7 @@ use tracing::subscriber::Interest;
 use tracing::{Dispatch, Event, Level, Metadata, Subscriber};
 use tracing_subscriber::fmt::{FormatFields, FormattedFields, MakeWriter};
 use tracing_subscriber::layer::{Context, Layer};
-use tracing_subscriber::registry::{LookupSpan, SpanRef};
+use tracing_subscriber::registry::LookupSpan;
 
 /// The target of the request span and of its line: the module that makes them, so that
 /// `RUST_LOG` directives naming it keep working.
@@ -32,12 +48,11 @@ pub const TARGET: &str = "ocindex::http::trace";
 /// The name of the request span.
 pub const SPAN: &str = "request";
 
+/// The message of the request's line.
+const MESSAGE: &str = "request finished";
+
 fn is_request_span(metadata: &Metadata<'_>) -> bool {
     metadata.is_span() && metadata.name() == SPAN && metadata.target() == TARGET
-}
-
-fn is_request_line(metadata: &Metadata<'_>) -> bool {
-    metadata.is_event() && metadata.target() == TARGET
 }
 
 /// How lines look: the fmt layer's text (coloured on a terminal) or JSON.
@@ -52,157 +67,420 @@ pub enum Style {
 pub struct AccessLog<L, N, W> {
     inner: L,
     style: Style,
+    pieces: Pieces,
     make_writer: W,
     _fields: PhantomData<fn(N)>,
 }
 
 impl<L, N, W> AccessLog<L, N, W> {
     pub fn new(inner: L, style: Style, make_writer: W) -> Self {
-        Self { inner, style, make_writer, _fields: PhantomData }
+        Self { inner, style, pieces: Pieces::new(style), make_writer, _fields: PhantomData }
     }
 }
 
-/// A recorded value; text is kept in [`RequestFields::text`].
-#[derive(Debug, Clone, Copy)]
-enum Value {
-    Empty,
-    /// A string, quoted in the text log as the fmt layer quotes it.
-    Str(u32, u32),
-    /// A value recorded by `Display` or `Debug`, shown as is in the text log.
-    Shown(u32, u32),
-    U64(u64),
-    I64(i64),
-    F64(f64),
-    Bool(bool),
+/// What a request's line holds besides its values, made once: the line is its timestamp,
+/// level, span fields, status and duration between these pieces.
+struct Pieces {
+    /// Text: up to the timestamp, from it to the level, from the level to the span's fields,
+    /// from them to the status. JSON: up to the timestamp, from it to the level, from the
+    /// level to the status (the line's own fields come first), from the duration to the
+    /// span's fields.
+    before_time: Fixed<96>,
+    after_time: Fixed<96>,
+    after_level: Fixed<96>,
+    before_status: Fixed<96>,
+    before_duration: Fixed<96>,
+    after_duration: Fixed<96>,
 }
 
-/// The values of a request span, by field index; a field recorded twice keeps the last value.
+impl Pieces {
+    fn new(style: Style) -> Self {
+        let join = |pieces: &[&str]| Fixed::new(pieces.concat().as_bytes());
+        match style {
+            Style::Text { ansi } => {
+                let (dim, bold, reset) =
+                    if ansi { ("\x1b[2m", "\x1b[1m", "\x1b[0m") } else { ("", "", "") };
+                Self {
+                    before_time: join(&[dim]),
+                    after_time: join(&[reset, " "]),
+                    after_level: join(&[" ", bold, SPAN, "{", reset]),
+                    before_status: join(&[
+                        bold, "}", reset, dim, ":", reset, " ", dim, TARGET, ":", reset, " ",
+                        MESSAGE, " status=",
+                    ]),
+                    before_duration: join(&[" duration_ms="]),
+                    after_duration: join(&[]),
+                }
+            }
+            Style::Json => Self {
+                before_time: join(&["{\"timestamp\":\""]),
+                after_time: join(&["\",\"level\":\""]),
+                after_level: join(&[]),
+                before_status: join(&["\",\"fields\":{\"message\":\"", MESSAGE, "\",\"status\":"]),
+                before_duration: join(&[",\"duration_ms\":"]),
+                after_duration: join(&["},\"target\":\"", TARGET, "\",\"span\":{"]),
+            },
+        }
+    }
+}
+
+/// A short text that is written often, kept in an array of `N` bytes too: copied as the whole
+/// array (a copy of a size known when compiling is a few moves, where one of a size known when
+/// running is a call) and cut back to its length. Longer texts are copied as they are.
+#[derive(Debug)]
+struct Fixed<const N: usize> {
+    bytes: [u8; N],
+    text: Box<[u8]>,
+}
+
+impl<const N: usize> Fixed<N> {
+    fn new(text: &[u8]) -> Self {
+        let mut bytes = [0; N];
+        if let Some(head) = bytes.get_mut(..text.len()) {
+            head.copy_from_slice(text);
+        }
+        Self { bytes, text: text.into() }
+    }
+
+    fn put(&self, out: &mut Vec<u8>) {
+        let len = self.text.len();
+        if len <= N {
+            let at = out.len();
+            out.extend_from_slice(&self.bytes);
+            out.truncate(at + len);
+        } else {
+            out.extend_from_slice(&self.text);
+        }
+    }
+}
+
+/// A request span's fields, written as its line shows them as they are recorded: each one a
+/// piece `name=value` (text) or `"name":value` (JSON) appended to `rendered`, after a separator
+/// when it is not the first. Recorded in the order they are declared, each once (a request's
+/// always are), the pieces are the line's fields as they stand; otherwise the line takes the
+/// last piece of each field, in the order they are declared.
 #[derive(Debug)]
 pub struct RequestFields {
-    values: [Value; MAX_FIELDS],
-    text: String,
+    style: Style,
+    /// The fields' keys, when the span is of the callsite they were made for.
+    keys: Option<&'static Keys>,
+    rendered: Vec<u8>,
+    /// Per field (by index): where its last piece lies in `rendered`.
+    pieces: [Piece; MAX_FIELDS],
+    /// The index after the field recorded last, and whether every piece came after the piece
+    /// of a field declared before it.
+    next: usize,
+    in_order: bool,
+    /// Where the values of `status` and `duration_ms` lie in `rendered`: the line's own fields.
+    status: Option<(u32, u32)>,
+    duration_ms: Option<(u32, u32)>,
 }
 
-/// The most fields of a request span this log shows (the span has nine).
-const MAX_FIELDS: usize = 16;
+/// A field's piece in [`RequestFields::rendered`], without its separator: `name..end`. Empty
+/// (`end == 0`) until recorded.
+#[derive(Debug, Clone, Copy, Default)]
+struct Piece {
+    name: u32,
+    end: u32,
+}
+
+/// The most fields of a request span this log shows (the span has eight).
+const MAX_FIELDS: usize = 12;
+
+/// The request span's fields given as strings that the line shows as they are, unquoted in
+/// text: formatting them as `Display` values (as the fmt layer wants them to show them so)
+/// cost a formatting pass each, on every request.
+const SHOWN_AS_IS: [&str; 2] = ["request_id", "method"];
+
+/// What is known of the fields of a callsite before any is recorded, made once for the first
+/// callsite of a request span (the server has one): each field's key as its piece begins,
+/// separator first (` name=` or `,"name":`; written in parts, a key cost a tenth of its
+/// field), which ones are [`SHOWN_AS_IS`], and which are the line's own.
+#[derive(Debug)]
+struct Keys {
+    callsite: usize,
+    keys: Vec<Fixed<32>>,
+    as_is: u32,
+    status: Option<usize>,
+    duration_ms: Option<usize>,
+}
+
+impl Keys {
+    fn of(style: Style, metadata: &'static Metadata<'static>) -> Option<&'static Self> {
+        static TEXT: OnceLock<Keys> = OnceLock::new();
+        static JSON: OnceLock<Keys> = OnceLock::new();
+        let cell = if style == Style::Json { &JSON } else { &TEXT };
+        let callsite = metadata as *const Metadata<'static> as usize;
+        let made = cell.get_or_init(|| {
+            let fields = metadata.fields();
+            let key = |name: &str| {
+                let key = match style {
+                    Style::Text { .. } => format!(" {name}="),
+                    Style::Json => format!(",\"{name}\":"),
+                };
+                Fixed::new(key.as_bytes())
+            };
+            let index = |name: &str| fields.field(name).map(|field| field.index());
+            Self {
+                callsite,
+                keys: fields.iter().take(MAX_FIELDS).map(|field| key(field.name())).collect(),
+                as_is: SHOWN_AS_IS.iter().filter_map(|name| index(name)).map(|i| 1 << i).sum(),
+                status: index("status"),
+                duration_ms: index("duration_ms"),
+            }
+        });
+        (made.callsite == callsite).then_some(made)
+    }
+}
 
 impl RequestFields {
-    fn new() -> Self {
-        Self { values: [Value::Empty; MAX_FIELDS], text: String::with_capacity(128) }
-    }
-
-    fn set(&mut self, field: &Field, value: Value) {
-        if let Some(slot) = self.values.get_mut(field.index()) {
-            *slot = value;
+    fn new(style: Style, metadata: &'static Metadata<'static>) -> Self {
+        Self {
+            style,
+            keys: Keys::of(style, metadata),
+            rendered: SPARE.with_borrow_mut(Vec::pop).unwrap_or_else(|| Vec::with_capacity(256)),
+            pieces: [Piece::default(); MAX_FIELDS],
+            next: 0,
+            in_order: true,
+            status: None,
+            duration_ms: None,
         }
     }
 
-    fn range(&self, start: u32, end: u32) -> &str {
-        self.text.get(start as usize..end as usize).unwrap_or_default()
+    /// Starts the piece of `field`: its key, after a separator unless it is the first piece.
+    /// `None` for a field beyond the ones shown.
+    #[inline(always)]
+    fn begin(&mut self, field: &Field) -> Option<(usize, u32)> {
+        let index = field.index();
+        if index >= MAX_FIELDS {
+            return None;
+        }
+        // a field declared before the one recorded last, or the same again: out of order
+        self.in_order &= index >= self.next;
+        self.next = index + 1;
+        let start = self.rendered.len() as u32;
+        let out = &mut self.rendered;
+        if let Some(key) = self.keys.and_then(|keys| keys.keys.get(index)) {
+            if start == 0 {
+                out.extend_from_slice(&key.text[1..]);
+            } else {
+                key.put(out);
+            }
+            return Some((index, start));
+        }
+        match self.style {
+            Style::Text { .. } => {
+                if start != 0 {
+                    out.push(b' ');
+                }
+                out.extend_from_slice(field.name().as_bytes());
+                out.push(b'=');
+            }
+            Style::Json => {
+                if start != 0 {
+                    out.push(b',');
+                }
+                out.push(b'"');
+                out.extend_from_slice(field.name().as_bytes());
+                out.extend_from_slice(b"\":");
+            }
+        }
+        Some((index, start))
     }
 
-    /// The fields as the fmt layer would have formatted them (without the braces in text).
-    fn render(&self, metadata: &Metadata<'_>, style: Style, out: &mut Vec<u8>) {
+    /// Ends the piece of field `index` begun at `start`.
+    #[inline(always)]
+    fn end(&mut self, (index, start): (usize, u32)) {
+        let name = if start == 0 { 0 } else { start + 1 };
+        let end = self.rendered.len() as u32;
+        self.pieces[index] = Piece { name, end };
+    }
+
+    /// Whether the field `index` is one of [`SHOWN_AS_IS`].
+    fn as_is(&self, index: usize, field: &Field) -> bool {
+        match self.keys {
+            Some(keys) => keys.as_is >> index & 1 == 1,
+            None => SHOWN_AS_IS.contains(&field.name()),
+        }
+    }
+
+    /// A number, written by `write`, which may be one of the line's own fields.
+    fn number(&mut self, field: &Field, write: impl FnOnce(&mut Vec<u8>)) {
+        let Some(begun) = self.begin(field) else { return };
+        let value = self.rendered.len() as u32;
+        write(&mut self.rendered);
+        self.end(begun);
+        let range = Some((value, self.rendered.len() as u32));
+        let index = begun.0;
+        let (status, duration_ms) = match self.keys {
+            Some(keys) => (keys.status == Some(index), keys.duration_ms == Some(index)),
+            None => (field.name() == "status", field.name() == "duration_ms"),
+        };
+        if status {
+            self.status = range;
+        } else if duration_ms {
+            self.duration_ms = range;
+        }
+    }
+
+    fn bytes(&self, (start, end): (u32, u32)) -> &[u8] {
+        self.rendered.get(start as usize..end as usize).unwrap_or_default()
+    }
+
+    /// The fields as the line shows them, separated (without braces in JSON).
+    fn render(&self, metadata: &Metadata<'_>, out: &mut Vec<u8>) {
+        if self.in_order {
+            out.extend_from_slice(&self.rendered);
+            return;
+        }
+        let separator: &[u8] = if self.style == Style::Json { b"," } else { b" " };
         let mut first = true;
-        if style == Style::Json {
-            out.push(b'{');
-        }
-        for (field, value) in metadata.fields().iter().zip(&self.values) {
-            if let Value::Empty = value {
+        for piece in self.pieces.iter().take(metadata.fields().len()) {
+            if piece.end == 0 {
                 continue;
             }
-            match style {
-                Style::Text { .. } => {
-                    if !first {
-                        out.push(b' ');
-                    }
-                    out.extend_from_slice(field.name().as_bytes());
-                    out.push(b'=');
-                    match *value {
-                        Value::Str(s, e) => text_quoted(out, self.range(s, e)),
-                        Value::Shown(s, e) => out.extend_from_slice(self.range(s, e).as_bytes()),
-                        Value::F64(v) => text_f64(out, v),
-                        Value::U64(v) => {
-                            out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes())
-                        }
-                        Value::I64(v) => {
-                            out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes())
-                        }
-                        other => self.json_value(other, out),
-                    }
-                }
-                Style::Json => {
-                    if !first {
-                        out.push(b',');
-                    }
-                    json_key(out, field.name());
-                    self.json_value(*value, out);
-                }
+            if !first {
+                out.extend_from_slice(separator);
             }
+            out.extend_from_slice(self.bytes((piece.name, piece.end)));
             first = false;
-        }
-        if style == Style::Json {
-            out.push(b'}');
         }
     }
 
-    fn json_value(&self, value: Value, out: &mut Vec<u8>) {
-        let _ = match value {
-            Value::Empty => serde_json::to_writer(&mut *out, &()),
-            Value::Str(s, e) | Value::Shown(s, e) => {
-                serde_json::to_writer(&mut *out, self.range(s, e))
+    /// The fields as the fmt layer's `FormattedFields` holds them for its other lines.
+    fn formatted(&self, metadata: &Metadata<'_>) -> String {
+        let mut out = Vec::with_capacity(self.rendered.len() + 2);
+        match self.style {
+            Style::Text { .. } => self.render(metadata, &mut out),
+            Style::Json => {
+                out.push(b'{');
+                self.render(metadata, &mut out);
+                out.push(b'}');
             }
-            Value::U64(v) => serde_json::to_writer(&mut *out, &v),
-            Value::I64(v) => serde_json::to_writer(&mut *out, &v),
-            Value::F64(v) => {
-                json_f64(out, v);
-                Ok(())
-            }
-            Value::Bool(v) => serde_json::to_writer(&mut *out, &v),
-        };
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
+}
+
+thread_local! {
+    /// The buffers of the request spans closed by this thread, for the next ones: an allocation
+    /// per request cost, besides its own, misses in the allocator's caches for others'.
+    static SPARE: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
+}
+
+impl Drop for RequestFields {
+    fn drop(&mut self) {
+        let mut rendered = std::mem::take(&mut self.rendered);
+        if rendered.capacity() <= 1024 {
+            rendered.clear();
+            let _ = SPARE.try_with(|spare| {
+                if let Ok(mut spare) = spare.try_borrow_mut() {
+                    if spare.len() < 16 {
+                        spare.push(rendered);
+                    }
+                }
+            });
+        }
     }
 }
 
 impl Visit for RequestFields {
     fn record_str(&mut self, field: &Field, value: &str) {
-        let start = self.text.len() as u32;
-        self.text.push_str(value);
-        self.set(field, Value::Str(start, self.text.len() as u32));
+        let Some(begun) = self.begin(field) else { return };
+        let text = self.style != Style::Json;
+        let as_is = text && self.as_is(begun.0, field);
+        let out = &mut self.rendered;
+        let bytes = value.as_bytes();
+        if !is_plain(bytes) {
+            if text {
+                let _ = write!(out, "{value:?}");
+            } else {
+                let _ = serde_json::to_writer(&mut *out, value);
+            }
+        } else if as_is {
+            out.extend_from_slice(bytes);
+        } else {
+            out.reserve(bytes.len() + 2);
+            out.push(b'"');
+            out.extend_from_slice(bytes);
+            out.push(b'"');
+        }
+        self.end(begun);
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let start = self.text.len() as u32;
-        let _ = write!(self.text, "{value:?}");
-        self.set(field, Value::Shown(start, self.text.len() as u32));
+        let Some(begun) = self.begin(field) else { return };
+        let out = &mut self.rendered;
+        match self.style {
+            Style::Text { .. } => {
+                let _ = write!(out, "{value:?}");
+            }
+            Style::Json => {
+                // written between quotes, escaped afterwards if it must be (seldom)
+                let at = out.len();
+                out.push(b'"');
+                let _ = write!(out, "{value:?}");
+                if is_plain(&out[at + 1..]) {
+                    out.push(b'"');
+                } else {
+                    let text = String::from_utf8_lossy(&out[at + 1..]).into_owned();
+                    out.truncate(at);
+                    let _ = serde_json::to_writer(&mut *out, &text);
+                }
+            }
+        }
+        self.end(begun);
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.set(field, Value::U64(value));
+        self.number(field, |out| {
+            out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes())
+        });
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.set(field, Value::I64(value));
+        self.number(field, |out| {
+            out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes())
+        });
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.set(field, Value::F64(value));
+        let json = self.style == Style::Json;
+        self.number(field, |out| if json { json_f64(out, value) } else { text_f64(out, value) });
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.set(field, Value::Bool(value));
+        let Some(begun) = self.begin(field) else { return };
+        self.rendered.extend_from_slice(if value { b"true" } else { b"false" });
+        self.end(begun);
     }
 }
 
-/// A string as `{:?}` shows it (the fmt layer's text form of a string field).
-fn text_quoted(out: &mut Vec<u8>, value: &str) {
-    let plain = value.bytes().all(|b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\');
-    if plain {
-        out.push(b'"');
-        out.extend_from_slice(value.as_bytes());
-        out.push(b'"');
-    } else {
-        let _ = write!(out, "{value:?}");
+/// Whether `bytes` are printable ASCII without `"` or `\\`, which `{:?}` and JSON both write as
+/// they are between quotes (the values of a request almost always are: ids, names, routes).
+/// Eight bytes at a time: per byte, the bit 7 of each test is set where the byte fails it.
+fn is_plain(bytes: &[u8]) -> bool {
+    const ONES: u64 = u64::from_ne_bytes([0x01; 8]);
+    const HIGHS: u64 = u64::from_ne_bytes([0x80; 8]);
+    let zero_byte = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS;
+    // below ' ' (control), above '~' (DEL and every non-ASCII byte), '"' and '\\'
+    let fails = |chunk: &[u8]| {
+        let word = u64::from_ne_bytes(chunk.try_into().unwrap_or_default());
+        let below = word.wrapping_sub(ONES * 0x20) & !word & HIGHS;
+        let above = (word.wrapping_add(ONES) | word) & HIGHS;
+        let quote = zero_byte(word ^ (ONES * u64::from(b'"')));
+        let backslash = zero_byte(word ^ (ONES * u64::from(b'\\')));
+        below | above | quote | backslash != 0
+    };
+    if bytes.len() < 8 {
+        return bytes.iter().all(|&b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\');
     }
+    let mut words = bytes.chunks_exact(8);
+    if words.any(fails) {
+        return false;
+    }
+    // the bytes left over within the last eight, which overlap the last word read
+    words.remainder().is_empty() || !fails(&bytes[bytes.len() - 8..])
 }
 
 /// A float as the text log shows it: `{:?}`'s digits (ryu's shortest form, which `{:?}` also
@@ -230,152 +508,83 @@ fn thousandths(out: &mut Vec<u8>, value: f64) -> bool {
     if !(0.0..1e9).contains(&value) || value.is_sign_negative() {
         return false;
     }
-    let scaled = (value * 1000.0).round();
-    if scaled / 1000.0 != value {
+    // (adding a half and truncating rounds a positive number, without a call to `round`)
+    let scaled = (value * 1000.0 + 0.5) as u64;
+    if scaled as f64 / 1000.0 != value {
         return false;
     }
-    let scaled = scaled as u64;
-    out.extend_from_slice(itoa::Buffer::new().format(scaled / 1000).as_bytes());
-    out.push(b'.');
-    let fraction = scaled % 1000;
+    let (whole, fraction) = (scaled / 1000, (scaled % 1000) as u32);
+    out.extend_from_slice(itoa::Buffer::new().format(whole).as_bytes());
+    // `.` and the fraction's digits without the zeros it ends with, one digit at least
     let digits = [
+        b'.',
         b'0' + (fraction / 100) as u8,
         b'0' + (fraction / 10 % 10) as u8,
         b'0' + (fraction % 10) as u8,
     ];
-    let kept = digits.iter().rposition(|&d| d != b'0').map_or(1, |last| last + 1);
+    let kept = if fraction % 100 == 0 {
+        2
+    } else if fraction % 10 == 0 {
+        3
+    } else {
+        4
+    };
     out.extend_from_slice(&digits[..kept]);
     true
 }
 
-fn json_str(out: &mut Vec<u8>, value: &str) {
-    let _ = serde_json::to_writer(&mut *out, value);
-}
-
-/// A field's name as a JSON key: names are Rust identifiers, with nothing to escape.
-fn json_key(out: &mut Vec<u8>, name: &str) {
-    json_plain(out, name);
-    out.push(b':');
-}
-
-/// A string known to hold nothing to escape (a name, a level, this module's target).
-fn json_plain(out: &mut Vec<u8>, text: &str) {
-    out.push(b'"');
-    out.extend_from_slice(text.as_bytes());
-    out.push(b'"');
-}
-
-/// The fields of the request's line itself (its message, status and duration), in order.
-struct LineFields<'a> {
-    out: &'a mut Vec<u8>,
-    style: Style,
-    first: bool,
-    /// Where `Debug` values are formatted before a JSON string is made of them.
-    scratch: &'a mut String,
-}
-
-impl LineFields<'_> {
-    fn key(&mut self, field: &Field) {
-        match self.style {
-            Style::Text { .. } => {
-                if !self.first {
-                    self.out.push(b' ');
-                }
-                if field.name() != "message" {
-                    self.out.extend_from_slice(field.name().as_bytes());
-                    self.out.push(b'=');
-                }
-            }
-            Style::Json => {
-                if !self.first {
-                    self.out.push(b',');
-                }
-                json_key(self.out, field.name());
-            }
-        }
-        self.first = false;
-    }
-}
-
-impl Visit for LineFields<'_> {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        self.key(field);
-        match self.style {
-            Style::Text { .. } if field.name() == "message" => {
-                self.out.extend_from_slice(value.as_bytes())
-            }
-            Style::Text { .. } => text_quoted(self.out, value),
-            Style::Json => json_str(self.out, value),
-        }
-    }
-
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.key(field);
-        match self.style {
-            Style::Text { .. } => {
-                let _ = write!(self.out, "{value:?}");
-            }
-            Style::Json => {
-                self.scratch.clear();
-                let _ = write!(self.scratch, "{value:?}");
-                json_str(self.out, self.scratch);
-            }
-        }
-    }
-
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.key(field);
-        self.out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
-    }
-
-    fn record_i64(&mut self, field: &Field, value: i64) {
-        self.key(field);
-        self.out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes());
-    }
-
-    fn record_f64(&mut self, field: &Field, value: f64) {
-        self.key(field);
-        match self.style {
-            Style::Text { .. } => text_f64(self.out, value),
-            Style::Json => json_f64(self.out, value),
-        }
-    }
-
-    fn record_bool(&mut self, field: &Field, value: bool) {
-        self.key(field);
-        self.out.extend_from_slice(if value { b"true" } else { b"false" });
-    }
-}
-
 /// The line's time as the fmt layer writes it (RFC 3339, microseconds, UTC); the part down to
-/// the second is formatted once per second per thread.
+/// the second is written once per second per thread.
 fn timestamp(out: &mut Vec<u8>) {
     thread_local! {
-        static SECOND: RefCell<(u64, String)> = const { RefCell::new((u64::MAX, String::new())) };
+        static SECOND: Cell<(u64, [u8; 19])> = const { Cell::new((u64::MAX, [0; 19])) };
     }
     let since_epoch = SystemTime::now().duration_since(UNIX_EPOCH).unwrap_or_default();
     let seconds = since_epoch.as_secs();
-    SECOND.with(|second| {
-        let mut second = second.borrow_mut();
-        if second.0 != seconds {
-            second.1.clear();
-            if let Some(time) = chrono::DateTime::from_timestamp(seconds as i64, 0) {
-                let _ = write!(second.1, "{}", time.format("%Y-%m-%dT%H:%M:%S"));
-            }
-            second.0 = seconds;
-        }
-        out.extend_from_slice(second.1.as_bytes());
-    });
-    let micros = since_epoch.subsec_micros();
-    let mut digits = [b'0'; 6];
-    let mut rest = micros;
-    for digit in digits.iter_mut().rev() {
+    let (cached, mut text) = SECOND.get();
+    if cached != seconds {
+        text = date_time(seconds);
+        SECOND.set((seconds, text));
+    }
+    out.extend_from_slice(&text);
+    let mut micros = *b".000000Z";
+    let mut rest = since_epoch.subsec_micros();
+    for digit in micros[1..7].iter_mut().rev() {
         *digit = b'0' + (rest % 10) as u8;
         rest /= 10;
     }
-    out.push(b'.');
-    out.extend_from_slice(&digits);
-    out.push(b'Z');
+    out.extend_from_slice(&micros);
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of a time in seconds since 1970 (UTC), by the civil calendar's
+/// arithmetic (Howard Hinnant's `civil_from_days`): a date formatted by chrono cost as much
+/// as the rest of a line.
+fn date_time(seconds: u64) -> [u8; 19] {
+    let (days, in_day) = (seconds / 86_400, seconds % 86_400);
+    // days since 0000-03-01, in eras of 400 years (146,097 days)
+    let days = days + 719_468;
+    let era = days / 146_097;
+    let of_era = days % 146_097;
+    let year_of_era = (of_era - of_era / 1_460 + of_era / 36_524 - of_era / 146_096) / 365;
+    let day_of_year = of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_from_march = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_from_march + 2) / 5 + 1;
+    let month = if month_from_march < 10 { month_from_march + 3 } else { month_from_march - 9 };
+    let year = year_of_era + era * 400 + u64::from(month <= 2);
+    let mut text = *b"0000-00-00T00:00:00";
+    let mut put = |at: usize, width: usize, mut value: u64| {
+        for digit in text[at..at + width].iter_mut().rev() {
+            *digit = b'0' + (value % 10) as u8;
+            value /= 10;
+        }
+    };
+    put(0, 4, year);
+    put(5, 2, month);
+    put(8, 2, day);
+    put(11, 2, in_day / 3_600);
+    put(14, 2, in_day / 60 % 60);
+    put(17, 2, in_day % 60);
+    text
 }
 
 /// The level as the fmt layer's text shows it: padded to five, coloured on a terminal.
@@ -398,77 +607,62 @@ impl<L, N, W> AccessLog<L, N, W>
 where
     W: for<'w> MakeWriter<'w> + 'static,
 {
-    /// Writes the request's line: the line's own fields, the request span's fields.
-    fn write_line<S>(&self, event: &Event<'_>, span: &SpanRef<'_, S>, fields: &RequestFields)
-    where
-        S: Subscriber + for<'a> LookupSpan<'a>,
-    {
+    /// Writes the request's line: the request span's fields, then the line's own (its message,
+    /// status and duration), as the fmt layer wrote the event `request finished` in the span.
+    fn write_line(&self, metadata: &'static Metadata<'static>, fields: &RequestFields) {
         thread_local! {
-            static BUFFERS: RefCell<(Vec<u8>, String)> = const { RefCell::new((Vec::new(), String::new())) };
+            static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
         }
-        BUFFERS.with(|buffers| match buffers.try_borrow_mut() {
-            Ok(mut buffers) => {
-                let (out, scratch) = &mut *buffers;
+        BUFFER.with(|buffer| match buffer.try_borrow_mut() {
+            Ok(mut out) => {
                 out.clear();
-                self.format_line(event, span, fields, out, scratch);
+                self.format_line(metadata, fields, &mut out);
             }
             // (a line logged while this thread writes one: never, but not lost either)
-            Err(_) => self.format_line(event, span, fields, &mut Vec::new(), &mut String::new()),
+            Err(_) => self.format_line(metadata, fields, &mut Vec::new()),
         });
     }
 
-    fn format_line<S>(
+    fn format_line(
         &self,
-        event: &Event<'_>,
-        span: &SpanRef<'_, S>,
+        metadata: &'static Metadata<'static>,
         fields: &RequestFields,
         out: &mut Vec<u8>,
-        scratch: &mut String,
-    ) where
-        S: Subscriber + for<'a> LookupSpan<'a>,
-    {
-        let metadata = event.metadata();
+    ) {
+        let pieces = &self.pieces;
+        pieces.before_time.put(out);
+        timestamp(out);
+        pieces.after_time.put(out);
+        let status = fields.status.map(|range| fields.bytes(range));
+        let duration_ms = fields.duration_ms.map(|range| fields.bytes(range));
         match self.style {
             Style::Text { ansi } => {
-                let (dim, bold, reset) =
-                    if ansi { ("\x1b[2m", "\x1b[1m", "\x1b[0m") } else { ("", "", "") };
-                out.extend_from_slice(dim.as_bytes());
-                timestamp(out);
-                out.extend_from_slice(reset.as_bytes());
-                out.push(b' ');
                 out.extend_from_slice(text_level(metadata.level(), ansi).as_bytes());
-                for piece in [" ", bold, SPAN, "{", reset] {
-                    out.extend_from_slice(piece.as_bytes());
-                }
-                fields.render(span.metadata(), self.style, out);
-                for piece in [bold, "}", reset, dim, ":", reset, " ", dim, TARGET, ":", reset, " "]
-                {
-                    out.extend_from_slice(piece.as_bytes());
-                }
-                event.record(&mut LineFields { out, style: self.style, first: true, scratch });
+                pieces.after_level.put(out);
+                fields.render(metadata, out);
+                pieces.before_status.put(out);
+                out.extend_from_slice(status.unwrap_or_default());
+                pieces.before_duration.put(out);
+                out.extend_from_slice(duration_ms.unwrap_or_default());
+                out.push(b'\n');
             }
             Style::Json => {
-                out.extend_from_slice(b"{\"timestamp\":\"");
-                timestamp(out);
-                out.extend_from_slice(b"\",\"level\":");
-                json_plain(out, metadata.level().as_str());
-                out.extend_from_slice(b",\"fields\":{");
-                event.record(&mut LineFields { out, style: self.style, first: true, scratch });
-                out.extend_from_slice(b"},\"target\":");
-                json_plain(out, TARGET);
-                out.extend_from_slice(b",\"span\":");
-                fields.render(span.metadata(), self.style, out);
+                out.extend_from_slice(metadata.level().as_str().as_bytes());
+                pieces.before_status.put(out);
+                out.extend_from_slice(status.unwrap_or(b"null"));
+                pieces.before_duration.put(out);
+                out.extend_from_slice(duration_ms.unwrap_or(b"null"));
+                pieces.after_duration.put(out);
+                fields.render(metadata, out);
                 // the span's name closes its object, as the fmt layer writes it
-                out.pop();
-                if out.last() != Some(&b'{') {
+                if !fields.rendered.is_empty() {
                     out.push(b',');
                 }
-                json_key(out, "name");
-                json_plain(out, SPAN);
-                out.extend_from_slice(b"}}");
+                out.extend_from_slice(b"\"name\":\"");
+                out.extend_from_slice(SPAN.as_bytes());
+                out.extend_from_slice(b"\"}}\n");
             }
         }
-        out.push(b'\n');
         let _ = self.make_writer.make_writer_for(metadata).write_all(out);
     }
 }
@@ -505,7 +699,7 @@ where
             return self.inner.on_new_span(attrs, id, ctx);
         }
         let Some(span) = ctx.span(id) else { return };
-        let mut fields = RequestFields::new();
+        let mut fields = RequestFields::new(self.style, attrs.metadata());
         attrs.record(&mut fields);
         span.extensions_mut().replace(fields);
     }
@@ -529,21 +723,12 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
-        if is_request_line(event.metadata()) {
-            if let Some(span) = ctx.event_span(event) {
-                if let Some(fields) = span.extensions().get::<RequestFields>() {
-                    return self.write_line(event, &span, fields);
-                }
-            }
-        }
-        // another line: the fmt layer shows the spans it is in, requests included
+        // the fmt layer shows the spans a line is in, requests included
         let scope = ctx.event_scope(event).into_iter().flatten();
         for span in scope.chain(ctx.lookup_current()) {
             let mut extensions = span.extensions_mut();
             let Some(fields) = extensions.get_mut::<RequestFields>() else { continue };
-            let mut out = Vec::new();
-            fields.render(span.metadata(), self.style, &mut out);
-            let text = String::from_utf8(out).unwrap_or_default();
+            let text = fields.formatted(span.metadata());
             extensions.replace(FormattedFields::<N>::new(text));
         }
         self.inner.on_event(event, ctx);
@@ -558,6 +743,15 @@ where
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        if let Some(span) = ctx.span(&id) {
+            if let Some(fields) = span.extensions().get::<RequestFields>() {
+                // a request that was answered (one whose client left before has no line)
+                if fields.status.is_some() {
+                    self.write_line(span.metadata(), fields);
+                }
+                return;
+            }
+        }
         self.inner.on_close(id, ctx);
     }
 
@@ -575,8 +769,10 @@ mod tests {
     use tracing_subscriber::layer::SubscriberExt as _;
 
     /// A request as the server logs one: its span recorded in parts, an error inside it, its
-    /// line; then a line outside any request.
-    fn serve_one_request() {
+    /// line; then a line outside any request. The fmt layer alone is given the request's line
+    /// as the event `line_event`, which it shows inside the span; the request log writes it
+    /// when the span closes.
+    fn serve_one_request(line_event: bool) {
         let span = tracing::info_span!(
             target: TARGET,
             SPAN,
@@ -600,7 +796,9 @@ mod tests {
             );
             span.record("status", 200u16);
             span.record("duration_ms", 0.25);
-            tracing::info!(target: TARGET, status = 200u16, duration_ms = 0.25, "request finished");
+            if line_event {
+                tracing::info!(target: TARGET, status = 200u16, duration_ms = 0.25, "request finished");
+            }
         });
         drop(span);
         tracing::info!(address = "127.0.0.1:1", "serving GraphQL at /graphql");
@@ -637,7 +835,7 @@ mod tests {
         };
         let filter = tracing_subscriber::EnvFilter::new("info");
         let subscriber = tracing_subscriber::registry().with(layer.with_filter(filter));
-        tracing::subscriber::with_default(subscriber, serve_one_request);
+        tracing::subscriber::with_default(subscriber, || serve_one_request(!request_log));
         let text = String::from_utf8(collected.0.lock().unwrap().clone()).unwrap();
         text.lines().map(str::to_owned).collect()
     }
@@ -648,6 +846,86 @@ mod tests {
             && chrono::DateTime::parse_from_rfc3339(text).is_ok()
             && text.as_bytes()[19] == b'.'
             && text.ends_with('Z')
+    }
+
+    #[test]
+    fn a_request_whose_client_left_before_its_answer_has_no_line() {
+        let text = text_of(|| {
+            let span =
+                tracing::info_span!(target: TARGET, SPAN, request_id = %"r-2", status = Empty);
+            span.in_scope(|| tracing::info!("working"));
+            drop(span);
+        });
+        assert_eq!(text.lines().count(), 1, "{text}");
+        let working = "request{request_id=r-2}: ocindex::telemetry::access_log::tests: working";
+        assert!(text.contains(working), "{text}");
+    }
+
+    #[test]
+    fn the_request_id_and_method_given_as_strings_are_shown_as_they_are() {
+        let text = text_of(|| {
+            let span = tracing::info_span!(
+                target: TARGET,
+                SPAN,
+                request_id = "r-3",
+                method = "GET",
+                route = "/healthz",
+                key = "a \"quoted\" name",
+                status = 200u16
+            );
+            drop(span);
+        });
+        let expected = " INFO request{request_id=r-3 method=GET route=\"/healthz\" \
+            key=\"a \\\"quoted\\\" name\" status=200}: ocindex::http::trace: request finished \
+            status=200 duration_ms=\n";
+        assert!(text.ends_with(expected), "{text}");
+    }
+
+    /// What the text log (without colours) wrote while `log` ran.
+    fn text_of(log: impl FnOnce()) -> String {
+        let collected = Collected::default();
+        let sink = collected.clone();
+        let writer = move || sink.clone();
+        let fmt = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer.clone());
+        let layer = AccessLog::<_, DefaultFields, _>::new(fmt, Style::Text { ansi: false }, writer);
+        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), log);
+        let text = String::from_utf8(collected.0.lock().unwrap().clone()).unwrap();
+        text
+    }
+
+    #[test]
+    fn plain_strings_are_found_eight_bytes_at_a_time() {
+        let plain = |bytes: &[u8]| {
+            bytes.iter().all(|&b| (b' '..=b'~').contains(&b) && b != b'"' && b != b'\\')
+        };
+        for len in 1..=20 {
+            for at in 0..len {
+                for byte in 0..=255u8 {
+                    let mut bytes = vec![b'a'; len];
+                    bytes[at] = byte;
+                    assert_eq!(is_plain(&bytes), plain(&bytes), "{bytes:?}");
+                }
+            }
+        }
+        assert!(
+            is_plain(b"")
+                && is_plain(b"/graphql")
+                && is_plain(b"6f1c2d3e-aaaa-4bbb-8ccc-0123456789ab")
+        );
+    }
+
+    #[test]
+    fn dates_are_the_calendar_s() {
+        let leap_days = [951_782_400, 1_709_164_800, 4_107_542_400]; // 2000-02-29, 2024-02-29, 2100-03-01
+        let times = (0..4_200_000_000u64).step_by(86_400 * 3 + 3_599).chain(leap_days);
+        for seconds in times.flat_map(|s| [s, s.saturating_sub(1)]) {
+            let chrono = chrono::DateTime::from_timestamp(seconds as i64, 0).unwrap();
+            let expected = chrono.format("%Y-%m-%dT%H:%M:%S").to_string();
+            assert_eq!(String::from_utf8(date_time(seconds).to_vec()).unwrap(), expected);
+        }
+        let mut out = Vec::new();
+        timestamp(&mut out);
+        assert!(is_timestamp(std::str::from_utf8(&out).unwrap()), "{out:?}");
     }
 
     #[test]
@@ -663,7 +941,17 @@ mod tests {
             assert_eq!(String::from_utf8(text).unwrap(), format!("{value:?}"));
             assert_eq!(String::from_utf8(json).unwrap(), serde_json::to_string(&value).unwrap());
         }
-        for value in [0.1 + 0.2, 1e-7, 2.5e20, -0.0, -1.5, f64::NAN, f64::INFINITY] {
+        for value in [
+            0.1 + 0.2,
+            1e-7,
+            2.5e20,
+            -0.0,
+            -1.5,
+            0.0005,
+            999_999_999.999_5,
+            f64::NAN,
+            f64::INFINITY,
+        ] {
             let mut text = Vec::new();
             text_f64(&mut text, value);
             assert_eq!(String::from_utf8(text).unwrap(), format!("{value:?}"));

@@ -82,21 +82,22 @@ fn start<W: Write + Send + 'static>(out: W) -> (LogWriter, LogWriterGuard) {
         .spawn(move || {
             let mut block = Vec::new();
             loop {
-                let stop = {
+                let stopping = {
                     // asleep while there is nothing to write: an idle server's writer never wakes
                     let state = writer.state();
-                    let mut state = writer
+                    let state = writer
                         .wake
                         .wait_while(state, |s| s.lines.is_empty() && !s.stop)
                         .unwrap_or_else(PoisonError::into_inner);
-                    if !state.stop {
-                        // let the lines of the next few milliseconds join the block
-                        state = writer
-                            .wake
-                            .wait_timeout_while(state, FLUSH_EVERY, |s| !s.stop)
-                            .unwrap_or_else(PoisonError::into_inner)
-                            .0;
-                    }
+                    state.stop
+                };
+                if !stopping {
+                    // let the lines of the next few milliseconds join the block (a sleep costs
+                    // less than a timed wait; a stop waits for it at most)
+                    std::thread::sleep(FLUSH_EVERY);
+                }
+                let stop = {
+                    let mut state = writer.state();
                     // swap, so that lines are added to the other buffer while this one is written
                     std::mem::swap(&mut state.lines, &mut block);
                     state.stop
@@ -126,6 +127,16 @@ impl Drop for LogWriterGuard {
 
 impl Write for LogWriter {
     fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
+        (&*self).write(line)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Write for &LogWriter {
+    fn write(&mut self, line: &[u8]) -> std::io::Result<usize> {
         let mut state = self.shared.state();
         if state.lines.len() + line.len() > MAX_BUFFERED || state.stop {
             // stderr is behind (or the writer has stopped): this thread writes, holding the
@@ -151,10 +162,11 @@ impl Write for LogWriter {
 }
 
 impl<'a> MakeWriter<'a> for LogWriter {
-    type Writer = LogWriter;
+    /// (borrowed: a clone per line would count the shared state's references up and down)
+    type Writer = &'a LogWriter;
 
     fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
+        self
     }
 }
 

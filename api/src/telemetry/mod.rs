@@ -14,7 +14,10 @@ use opentelemetry_sdk::trace::SdkTracerProvider;
 use std::io::IsTerminal as _;
 use std::sync::OnceLock;
 use std::time::Duration;
+use tracing::level_filters::LevelFilter;
+use tracing_subscriber::filter::Targets;
 use tracing_subscriber::fmt::format::{DefaultFields, JsonFields};
+use tracing_subscriber::layer::Filter;
 use tracing_subscriber::layer::SubscriberExt as _;
 use tracing_subscriber::util::SubscriberInitExt as _;
 use tracing_subscriber::{EnvFilter, Layer};
@@ -90,20 +93,14 @@ impl Telemetry {
 /// Logs to standard error, filtered by `RUST_LOG` (default `info`), as text (coloured only on a
 /// terminal) or JSON lines; with an OTLP endpoint, spans are exported there as well.
 pub fn init(settings: &TelemetrySettings) -> Telemetry {
-    let filter = EnvFilter::try_new(&settings.log_filter).unwrap_or_else(|err| {
-        eprintln!(
-            "warning: RUST_LOG {:?} is not a filter ({err}); using info",
-            settings.log_filter
-        );
-        EnvFilter::new("info")
-    });
+    let filter = LogFilter::parse(&settings.log_filter);
     let (writer, log_writer) = log_writer::stderr();
     let (otel, tracer) = match settings.otlp_endpoint.as_deref().filter(|e| !e.is_empty()) {
         Some(endpoint) => match otlp_provider(endpoint, &settings.service_name) {
             Ok(provider) => {
                 let layer = tracing_opentelemetry::layer()
                     .with_tracer(provider.tracer("ocindex"))
-                    .with_filter(EnvFilter::new("info"));
+                    .with_filter(Targets::new().with_default(LevelFilter::INFO));
                 (Some(layer), Some(provider))
             }
             Err(err) => {
@@ -117,14 +114,65 @@ pub fn init(settings: &TelemetrySettings) -> Telemetry {
     let _ = match otel {
         // the export has a filter of its own: the log's is one for that layer alone
         Some(otel) => registry
-            .with(log_layer(settings.log_format, writer).with_filter(filter))
+            .with(log_layer(settings.log_format, writer).with_filter(filter.per_layer()))
             .with(otel)
             .try_init(),
         // else the log's filter is the subscriber's: what it leaves out costs nothing, and what
         // it lets in is not checked again at every call into the layer
-        None => registry.with(filter).with(log_layer(settings.log_format, writer)).try_init(),
+        None => {
+            registry.with(filter.global()).with(log_layer(settings.log_format, writer)).try_init()
+        }
     };
     Telemetry { tracer, log_writer }
+}
+
+/// `RUST_LOG`, read as `EnvFilter` reads it. `EnvFilter` takes a lock and looks the span up at
+/// every creation, entry, exit, record and close of a span, for the sake of directives that
+/// name spans or field values (`[request{role=admin}]=debug`); the request span is entered and
+/// recorded several times per answer. A filter without such directives only names targets and
+/// levels: it is then the same directives as a `Targets`, which decides once per callsite and
+/// costs nothing afterwards.
+enum LogFilter {
+    Targets(Box<Targets>),
+    Env(Box<EnvFilter>),
+}
+
+impl LogFilter {
+    fn parse(directives: &str) -> Self {
+        let env = EnvFilter::try_new(directives).unwrap_or_else(|err| {
+            eprintln!("warning: RUST_LOG {directives:?} is not a filter ({err}); using info");
+            EnvFilter::new("info")
+        });
+        // the directives as EnvFilter understood them; the same ones read back as targets only
+        // if nothing was lost (its span and field directives are written with brackets)
+        let understood = env.to_string();
+        match understood.parse::<Targets>() {
+            Ok(targets) if !understood.contains('[') && targets.to_string() == understood => {
+                Self::Targets(Box::new(targets))
+            }
+            _ => Self::Env(Box::new(env)),
+        }
+    }
+
+    fn global<S>(self) -> Box<dyn Layer<S> + Send + Sync>
+    where
+        S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    {
+        match self {
+            Self::Targets(targets) => (*targets).boxed(),
+            Self::Env(env) => (*env).boxed(),
+        }
+    }
+
+    fn per_layer<S>(self) -> Box<dyn Filter<S> + Send + Sync>
+    where
+        S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
+    {
+        match self {
+            Self::Targets(targets) => targets,
+            Self::Env(env) => env,
+        }
+    }
 }
 
 /// The log: the request log in front of the fmt layer, which writes every other line.
@@ -262,6 +310,24 @@ pub fn one_line(sql: &str, max: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_filter_of_targets_and_levels_only_is_a_targets_filter() {
+        let kind = |directives: &str| match LogFilter::parse(directives) {
+            LogFilter::Targets(targets) => format!("targets {targets}"),
+            LogFilter::Env(env) => format!("env {env}"),
+        };
+        assert_eq!(kind("info"), "targets info");
+        assert_eq!(kind("warn"), "targets warn");
+        assert_eq!(kind("info,ocindex::http::trace=off"), "targets ocindex::http::trace=off,info");
+        assert_eq!(kind("ocindex=debug,sqlx=warn,"), "targets ocindex=debug,sqlx=warn");
+        assert_eq!(kind("[request]=debug"), "env [request]=debug");
+        assert_eq!(
+            kind("info,ocindex[request{role=admin}]=trace"),
+            "env info,ocindex[request{role=admin}]=trace"
+        );
+        assert_eq!(kind("a=b=c"), "targets info", "not a filter: info");
+    }
 
     #[test]
     fn statements_are_logged_on_one_bounded_line() {
