@@ -10,6 +10,11 @@ use ocindex::{database, graphql, healthcheck, telemetry};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+/// Requests allocate and free many small values (a response's value tree, rows, futures):
+/// mimalloc's thread-local free lists serve them in a fraction of glibc's instructions.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(name = "ocindex", version, about = "GraphQL API over the Global Organized Crime Index")]
 struct Cli {
