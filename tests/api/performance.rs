@@ -342,3 +342,57 @@ async fn the_loaders_generic_plans_read_figures_by_key() {
     }
     session.rollback().await.unwrap();
 }
+
+/// Lists resolved in one pass (`graphql::eager`) answer exactly as async-graphql's executor
+/// does: the same question with every selection behind a fragment (which the one-pass path
+/// leaves to the executor) gives the same data.
+#[tokio::test]
+async fn a_ranking_resolved_in_one_pass_is_the_executors_answer() {
+    let Some(app) = TestApp::spawn(Content::Official).await else { return };
+    let one_pass = r#"{ ranking(indicator: "criminality", edition: 2023, first: 200) {
+        totalCount nodes { __typename rank value country { name continent
+        resilience: score(indicator: "resilience", edition: 2023) { value } } }
+        edges { cursor node { rank } } } }"#;
+    let executor = r#"{ ranking(indicator: "criminality", edition: 2023, first: 200) {
+        totalCount nodes { ... on Score { __typename rank value country { ... on Country { name
+        continent resilience: score(indicator: "resilience", edition: 2023) {
+        ... on Score { value } } } } } }
+        edges { ... on ScoreEdge { cursor node { ... on Score { rank } } } } } }"#;
+    let eager = app.ok(ADMIN, one_pass, json!({})).await;
+    let slow = app.ok(ADMIN, executor, json!({})).await;
+    assert_eq!(eager, slow);
+    let nodes = eager["ranking"]["nodes"].as_array().unwrap();
+    assert_eq!(nodes.len(), 193);
+    assert_eq!(eager["ranking"]["edges"].as_array().unwrap().len(), 193);
+    // the 2023 Index's most criminal country, with its published figures
+    assert_eq!(nodes[0]["__typename"], "Score");
+    assert_eq!(nodes[0]["rank"], 1);
+    assert_eq!(nodes[0]["value"], json!(8.15));
+    assert_eq!(nodes[0]["country"]["name"], "Myanmar");
+    assert_eq!(nodes[0]["country"]["continent"], "ASIA");
+    assert_eq!(nodes[0]["country"]["resilience"]["value"], json!(1.63));
+}
+
+/// A field that fails in an item of a list resolved in one pass is reported once per item,
+/// at its path, as the executor reports it: the attempt's own errors are taken back before
+/// the executor runs.
+#[tokio::test]
+async fn an_error_inside_a_list_resolved_in_one_pass_is_reported_once_per_item() {
+    let Some(app) = TestApp::spawn(Content::Official).await else { return };
+    let query = r#"{ ranking(indicator: "criminality", edition: 2023, first: 3) { nodes { rank
+        country { name score(indicator: "criminality", edition: 1999) { value } } } } }"#;
+    let body = app.graphql(query, json!({}), ADMIN).await;
+    let nodes = body["data"]["ranking"]["nodes"].as_array().unwrap();
+    let names: Vec<_> = nodes.iter().map(|n| n["country"]["name"].as_str().unwrap()).collect();
+    assert_eq!(names, ["Myanmar", "Colombia", "Mexico"]);
+    let errors = body["errors"].as_array().unwrap();
+    let paths: Vec<_> = errors.iter().map(|e| e["path"].clone()).collect();
+    let expected: Vec<_> =
+        (0..3).map(|i| json!(["ranking", "nodes", i, "country", "score"])).collect();
+    assert_eq!(paths, expected);
+    for error in errors {
+        assert_eq!(error["extensions"]["code"], "BAD_USER_INPUT");
+        assert_eq!(error["extensions"]["field"], "edition");
+        assert_eq!(error["extensions"]["value"], "1999");
+    }
+}

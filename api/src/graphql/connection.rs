@@ -3,9 +3,10 @@
 //! The connection and edge types are the API's own rather than async-graphql's so that each
 //! carries a description a frontend developer can read in the docs pane; their shape is
 //! Relay's (`edges { cursor node }`, `nodes`, `pageInfo`), plus `totalCount`.
+use super::eager::{Eager, EagerList};
 use crate::error::{ApiError, Result};
 use async_graphql::connection::{CursorType, OpaqueCursor, PageInfo};
-use async_graphql::{Object, OutputType, TypeName};
+use async_graphql::{ContainerType, Object, OutputType, TypeName};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
@@ -59,7 +60,7 @@ impl<C: CursorType + Send + Sync, T: OutputType> TypeName for Edge<C, T> {
 /// `edges` with a cursor each; ask for the next page with `after: pageInfo.endCursor` while
 /// `pageInfo.hasNextPage` is true. `totalCount` counts the items of all pages.
 #[Object(name_type)]
-impl<C: CursorType + Send + Sync, T: OutputType> Connection<C, T> {
+impl<C: CursorType + Send + Sync, T: ContainerType> Connection<C, T> {
     /// Where this page lies in the list: whether pages come before or after it, and the
     /// cursors of its first and last items (null on an empty page).
     async fn page_info(&self) -> PageInfo {
@@ -72,14 +73,14 @@ impl<C: CursorType + Send + Sync, T: OutputType> Connection<C, T> {
     }
 
     /// The page's items in order, each with its cursor.
-    async fn edges(&self) -> &[Edge<C, T>] {
-        &self.edges
+    async fn edges(&self) -> EagerList<Eager<&Edge<C, T>>> {
+        EagerList(self.edges.iter().map(Eager).collect())
     }
 
     /// The page's items in order (the `node` of each edge), for clients that need no
     /// cursor per item.
-    async fn nodes(&self) -> Vec<&T> {
-        self.edges.iter().map(|edge| &edge.node).collect()
+    async fn nodes(&self) -> EagerList<Eager<&T>> {
+        EagerList(self.edges.iter().map(|edge| Eager(&edge.node)).collect())
     }
 
     /// The number of items over all pages (0 for an empty list).
@@ -90,10 +91,10 @@ impl<C: CursorType + Send + Sync, T: OutputType> Connection<C, T> {
 
 /// One item of a page with the cursor that points at it.
 #[Object(name_type)]
-impl<C: CursorType + Send + Sync, T: OutputType> Edge<C, T> {
+impl<C: CursorType + Send + Sync, T: ContainerType> Edge<C, T> {
     /// The item.
-    async fn node(&self) -> &T {
-        &self.node
+    async fn node(&self) -> Eager<&T> {
+        Eager(&self.node)
     }
 
     /// An opaque cursor: pass it as `after` to get the items that follow this one.

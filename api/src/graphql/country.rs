@@ -1,6 +1,7 @@
 //! Countries and their figures.
 use super::connection::{page, Page, PageArgs};
 use super::context::RequestContext;
+use super::eager::{Eager, EagerList};
 use super::filters::{
     check_bounds, CountryOrder, CountryWhere, Direction, FilterParser, ScoreField, MAX_ORDER_KEYS,
 };
@@ -107,7 +108,7 @@ impl Country {
         edition: Option<i32>,
         #[graphql(desc = "only this pillar's figures (its composite included); default: all")]
         pillar: Option<Pillar>,
-    ) -> Result<Vec<Score>> {
+    ) -> Result<EagerList<Eager<Score>>> {
         let rc = request(ctx)?;
         let edition = rc.edition("edition", edition).await?;
         let figures = self.figures(ctx, edition.id).await?;
@@ -115,10 +116,10 @@ impl Country {
         for figure in figures {
             let indicator = rc.indicator_by_id(figure.indicator_id).await?;
             if pillar.is_none_or(|p| p == indicator.pillar) {
-                scores.push(Score::in_profile(self.0.clone(), figure));
+                scores.push(Eager(Score::in_profile(self.0.clone(), figure)));
             }
         }
-        Ok(scores)
+        Ok(EagerList(scores))
     }
 
     /// One figure by indicator slug in an edition (default: the latest published); null
@@ -130,14 +131,14 @@ impl Country {
         indicator: String,
         #[graphql(desc = "the edition's year, such as 2023; default: the latest published")]
         edition: Option<i32>,
-    ) -> Result<Option<Score>> {
+    ) -> Result<Option<Eager<Score>>> {
         let rc = request(ctx)?;
         let indicator = rc.indicator("indicator", &indicator).await?;
         let edition = rc.edition("edition", edition).await?;
         let key =
             FigureOf { country_id: self.0.id, edition_id: edition.id, indicator_id: indicator.id };
         let figure = ctx.data_unchecked::<Loaders>().load_one(key).await?;
-        Ok(figure.map(|f| self.score_of(f)))
+        Ok(figure.map(|f| Eager(self.score_of(f))))
     }
 
     /// The indicator's figure in each edition that assessed it, oldest first.
@@ -146,7 +147,7 @@ impl Country {
         ctx: &Context<'_>,
         #[graphql(desc = "an indicator slug, such as \"criminality\" or \"synthetic-drug-trade\"")]
         indicator: String,
-    ) -> Result<Vec<Score>> {
+    ) -> Result<EagerList<Eager<Score>>> {
         let rc = request(ctx)?;
         let indicator = rc.indicator("indicator", &indicator).await?;
         // only this indicator's figures, one per edition: never the rest of each edition
@@ -156,9 +157,10 @@ impl Country {
         let by_edition = ctx.data_unchecked::<Loaders>().load_many(keys).await?;
         let mut scores = Vec::new();
         for edition in rc.editions().await? {
-            scores.extend(by_edition.get(&key(edition.id)).cloned().map(|f| self.score_of(f)));
+            scores
+                .extend(by_edition.get(&key(edition.id)).cloned().map(|f| Eager(self.score_of(f))));
         }
-        Ok(scores)
+        Ok(EagerList(scores))
     }
 
     /// The experts' narratives in an edition (default: the latest published), in order;

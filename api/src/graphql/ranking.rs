@@ -1,6 +1,7 @@
 //! Rankings and changes between editions: the Index's lists over all countries.
 use super::connection::{page, Page, PageArgs};
 use super::country::Country;
+use super::eager::Eager;
 use super::edition::Edition;
 use super::filters::{FilterParser, FloatFilter};
 use super::indicator::Indicator;
@@ -26,13 +27,13 @@ pub struct ScoreChange {
 #[Object]
 impl ScoreChange {
     /// The country whose figure changed.
-    async fn country(&self) -> Country {
-        Country(self.row.country.clone())
+    async fn country(&self) -> Eager<Country> {
+        Eager(Country(self.row.country.clone()))
     }
 
     /// The indicator compared.
-    async fn indicator(&self) -> Indicator {
-        Indicator(self.indicator.clone())
+    async fn indicator(&self) -> Eager<Indicator> {
+        Eager(Indicator(self.indicator.clone()))
     }
 
     /// The earlier edition.

@@ -1,5 +1,6 @@
 //! Scores: a country's published figure for one indicator in one edition.
 use super::country::Country;
+use super::eager::Eager;
 use super::edition::Edition;
 use super::ids::GlobalId;
 use super::indicator::Indicator;
@@ -53,8 +54,8 @@ impl Score {
     }
 
     /// The country scored.
-    async fn country(&self) -> Country {
-        Country(self.country.clone())
+    async fn country(&self) -> Eager<Country> {
+        Eager(Country(self.country.clone()))
     }
 
     /// The edition the figure belongs to.
@@ -67,8 +68,9 @@ impl Score {
     }
 
     /// The indicator (or composite) scored.
-    async fn indicator(&self, ctx: &Context<'_>) -> Result<Indicator> {
-        Ok(Indicator(request(ctx)?.indicator_by_id(self.figure.indicator_id).await?.clone()))
+    async fn indicator(&self, ctx: &Context<'_>) -> Result<Eager<Indicator>> {
+        let indicator = request(ctx)?.indicator_by_id(self.figure.indicator_id).await?;
+        Ok(Eager(Indicator(indicator.clone())))
     }
 
     /// The figure as published, from 1.00 to 10.00 with 2 decimals (e.g. 4.47): raw
