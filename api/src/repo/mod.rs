@@ -12,6 +12,7 @@ pub mod indicators;
 pub mod keys;
 pub mod narratives;
 pub mod rankings;
+mod row;
 pub mod statistics;
 pub mod visibility;
 pub mod webhooks;

@@ -2,6 +2,7 @@
 //! country lists. Each is one statement, built from the entities' relations and already
 //! ordered by the database.
 use super::filters::{condition, Cmp, CountryFilter};
+use super::row::Row;
 use entity::values::Continent;
 use entity::{country, country_edition, figure, figure_change};
 use rust_decimal::Decimal;
@@ -81,13 +82,14 @@ pub async fn ranking<C: ConnectionTrait>(
     // prefixed name, an allocation), a fifth of a 193-row ranking's CPU
     rows.iter()
         .map(|row| {
-            let figure = figure_at(row, 0)?;
-            let country = country_at(row, FIGURE_COLUMNS)?;
+            let row = Row::of(row)?;
+            let figure = figure_at(&row, 0)?;
+            let country = country_at(&row, FIGURE_COLUMNS)?;
             let beside = (0..beside.len())
                 .map(|k| {
                     let at = FIGURE_COLUMNS + COUNTRY_COLUMNS + k * FIGURE_COLUMNS;
-                    let found: Option<i32> = row.try_get_by_index(at)?;
-                    found.map(|_| figure_at(row, at)).transpose()
+                    let found: Option<i32> = row.get(at)?;
+                    found.map(|_| figure_at(&row, at)).transpose()
                 })
                 .collect::<Result<_, DbErr>>()?;
             Ok(RankedRow { ranked: Ranked { country, figure }, beside })
@@ -174,27 +176,27 @@ const FIGURE_COLUMNS: usize = 8;
 const COUNTRY_COLUMNS: usize = 4;
 
 /// The country whose columns (id, iso3, name, slug) start at position `at` of `row`.
-fn country_at(row: &sea_orm::QueryResult, at: usize) -> Result<country::Model, DbErr> {
+fn country_at(row: &Row<'_>, at: usize) -> Result<country::Model, DbErr> {
     Ok(country::Model {
-        id: row.try_get_by_index(at)?,
-        iso3: row.try_get_by_index(at + 1)?,
-        name: row.try_get_by_index(at + 2)?,
-        slug: row.try_get_by_index(at + 3)?,
+        id: row.get(at)?,
+        iso3: row.get(at + 1)?,
+        name: row.get(at + 2)?,
+        slug: row.get(at + 3)?,
     })
 }
 
 /// The figure whose columns, in `figure::Column` order as `figure_columns` selects them,
 /// start at position `at` of `row`.
-fn figure_at(row: &sea_orm::QueryResult, at: usize) -> Result<figure::Model, DbErr> {
+fn figure_at(row: &Row<'_>, at: usize) -> Result<figure::Model, DbErr> {
     Ok(figure::Model {
-        edition_id: row.try_get_by_index(at)?,
-        indicator_id: row.try_get_by_index(at + 1)?,
-        country_id: row.try_get_by_index(at + 2)?,
-        value: from_hundredths(row.try_get_by_index(at + 3)?),
-        delta: row.try_get_by_index::<Option<i32>>(at + 4)?.map(from_hundredths),
-        rank: row.try_get_by_index(at + 5)?,
-        rank_in_continent: row.try_get_by_index(at + 6)?,
-        rank_in_region: row.try_get_by_index(at + 7)?,
+        edition_id: row.get(at)?,
+        indicator_id: row.get(at + 1)?,
+        country_id: row.get(at + 2)?,
+        value: from_hundredths(row.get(at + 3)?),
+        delta: row.get::<Option<i32>>(at + 4)?.map(from_hundredths),
+        rank: row.get(at + 5)?,
+        rank_in_continent: row.get(at + 6)?,
+        rank_in_region: row.get(at + 7)?,
     })
 }
 
@@ -234,11 +236,12 @@ pub async fn changes<C: ConnectionTrait>(
     // read by position, as the ranking is
     rows.iter()
         .map(|row| {
+            let row = Row::of(row)?;
             Ok(ChangeRow {
-                country: country_at(row, 0)?,
-                from_value: from_hundredths(row.try_get_by_index(COUNTRY_COLUMNS)?),
-                to_value: from_hundredths(row.try_get_by_index(COUNTRY_COLUMNS + 1)?),
-                change: from_hundredths(row.try_get_by_index(COUNTRY_COLUMNS + 2)?),
+                country: country_at(&row, 0)?,
+                from_value: from_hundredths(row.get(COUNTRY_COLUMNS)?),
+                to_value: from_hundredths(row.get(COUNTRY_COLUMNS + 1)?),
+                change: from_hundredths(row.get(COUNTRY_COLUMNS + 2)?),
             })
         })
         .collect()
