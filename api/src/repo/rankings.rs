@@ -2,7 +2,7 @@
 //! country lists. Each is one statement, built from the entities' relations and already
 //! ordered by the database.
 use super::filters::{condition, Cmp, CountryFilter};
-use super::row::Row;
+use super::row::{rows, Row};
 use entity::values::Continent;
 use entity::{country, country_edition, figure, figure_change};
 use rust_decimal::Decimal;
@@ -77,24 +77,21 @@ pub async fn ranking<C: ConnectionTrait>(
 ) -> Result<Vec<RankedRow>, DbErr> {
     let beside = &beside[..beside.len().min(MAX_BESIDE)];
     let select = ranking_select(edition_id, indicator_id, area, beside);
-    let rows = db.query_all(select.build(db.get_database_backend())).await?;
+    let results = db.query_all(select.build(db.get_database_backend())).await?;
     // read by position: by name, every column of every row is a hash lookup (and, for a
     // prefixed name, an allocation), a fifth of a 193-row ranking's CPU
-    rows.iter()
-        .map(|row| {
-            let row = Row::of(row)?;
-            let figure = figure_at(&row, 0)?;
-            let country = country_at(&row, FIGURE_COLUMNS)?;
-            let beside = (0..beside.len())
-                .map(|k| {
-                    let at = FIGURE_COLUMNS + COUNTRY_COLUMNS + k * FIGURE_COLUMNS;
-                    let found: Option<i32> = row.get(at)?;
-                    found.map(|_| figure_at(&row, at)).transpose()
-                })
-                .collect::<Result<_, DbErr>>()?;
-            Ok(RankedRow { ranked: Ranked { country, figure }, beside })
-        })
-        .collect()
+    rows(&results, |row| {
+        let figure = figure_at(row, 0)?;
+        let country = country_at(row, FIGURE_COLUMNS)?;
+        let beside = (0..beside.len())
+            .map(|k| {
+                let at = FIGURE_COLUMNS + COUNTRY_COLUMNS + k * FIGURE_COLUMNS;
+                let found: Option<i32> = row.get(at)?;
+                found.map(|_| figure_at(row, at)).transpose()
+            })
+            .collect::<Result<_, DbErr>>()?;
+        Ok(RankedRow { ranked: Ranked { country, figure }, beside })
+    })
 }
 
 /// The ranking's statement: the figure's columns, the country's, then each figure beside's,
@@ -232,19 +229,16 @@ pub async fn changes<C: ConnectionTrait>(
     order: ChangeOrder,
 ) -> Result<Vec<ChangeRow>, DbErr> {
     let select = changes_select(indicator_id, from_edition_id, to_edition_id, change, area, order);
-    let rows = db.query_all(select.build(db.get_database_backend())).await?;
+    let results = db.query_all(select.build(db.get_database_backend())).await?;
     // read by position, as the ranking is
-    rows.iter()
-        .map(|row| {
-            let row = Row::of(row)?;
-            Ok(ChangeRow {
-                country: country_at(&row, 0)?,
-                from_value: from_hundredths(row.get(COUNTRY_COLUMNS)?),
-                to_value: from_hundredths(row.get(COUNTRY_COLUMNS + 1)?),
-                change: from_hundredths(row.get(COUNTRY_COLUMNS + 2)?),
-            })
+    rows(&results, |row| {
+        Ok(ChangeRow {
+            country: country_at(row, 0)?,
+            from_value: from_hundredths(row.get(COUNTRY_COLUMNS)?),
+            to_value: from_hundredths(row.get(COUNTRY_COLUMNS + 1)?),
+            change: from_hundredths(row.get(COUNTRY_COLUMNS + 2)?),
         })
-        .collect()
+    })
 }
 
 /// The statement of `changes`: the country's columns, then `from_value`, `to_value` and
