@@ -183,6 +183,9 @@ pub struct Wants {
     /// (indicator slug, edition year if given, `since` year) of each `change` field under a
     /// `score` field.
     pub figure_changes: Vec<(String, Option<i32>, i32)>,
+    /// (edition, indicator) sources whose figures the caller already fed to the loaders for
+    /// every item: [`prime`] does not ask for them again.
+    pub fed: Vec<(i32, i32)>,
 }
 
 fn argument(field: &async_graphql::SelectionField<'_>, name: &str) -> Option<ConstValue> {
@@ -281,6 +284,9 @@ pub async fn prime(
     let edition_ids = rc.default_editions(list_edition).await?;
     let mut figure_keys = Vec::new();
     for (edition_id, indicator_id) in wants.figure_sources(rc, list_edition).await? {
+        if wants.fed.contains(&(edition_id, indicator_id)) {
+            continue;
+        }
         for &country_id in country_ids {
             figure_keys.push(FigureOf { country_id, edition_id, indicator_id });
         }

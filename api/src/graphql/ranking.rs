@@ -127,7 +127,7 @@ impl RankingQuery {
         let indicator = rc.indicator("indicator", &indicator).await?;
         let edition = rc.edition("edition", edition).await?;
         let area = FilterParser::new(rc, edition).area(continent, region.as_deref()).await?;
-        let wants = Wants::of(ctx, Some("country"));
+        let mut wants = Wants::of(ctx, Some("country"));
         // the figures the items' `score` fields ask for come with the ranking, in its statement
         let beside: Vec<rankings::Beside> = wants
             .figure_sources(rc, edition)
@@ -146,6 +146,14 @@ impl RankingQuery {
             (key, f.clone())
         });
         loaders.feed_many(fed).await;
+        // a source read beside every country is all in the loader's cache: asking for it again
+        // cost the ranking 193 look-ups into a map thrown away (one lacking for some country is
+        // primed as before, so that what it lacks is looked for once, in one batch)
+        let read = rows.first().map_or(0, |row| row.beside.len());
+        wants.fed = (0..read)
+            .filter(|&k| rows.iter().all(|row| row.beside.get(k).is_some_and(Option::is_some)))
+            .filter_map(|k| beside.get(k).map(|b| (b.edition_id, b.indicator_id)))
+            .collect();
         let scores = rows
             .into_iter()
             .map(|row| {
@@ -155,7 +163,6 @@ impl RankingQuery {
             .collect();
         let page = page(scores, &PageArgs { first, after, last, before })?;
         let ids: Vec<i32> = page.edges.iter().map(|e| e.node.country.id).collect();
-        // what was fed is found in the loader's cache: only the rest is read
         prime(ctx, rc, &ids, edition, wants).await?;
         Ok(page)
     }
