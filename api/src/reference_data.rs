@@ -13,6 +13,7 @@ use crate::auth::Role;
 use crate::cache::ResponseCache;
 use crate::repo::{self, Visibility};
 use entity::{country, country_edition, edition, indicator};
+use rustc_hash::FxHashMap;
 use sea_orm::{ConnectionTrait, DbErr, EntityTrait, Statement};
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, RwLock};
@@ -46,13 +47,14 @@ pub struct Snapshot {
     generation: u64,
     public: View,
     all: View,
-    /// Indicator ids of each edition's set.
-    sets: HashMap<i32, Vec<i32>>,
+    /// Indicator ids of each edition's set. The maps by id hash with rustc-hash: their keys
+    /// are ids the database gave, and they are read for every item of a list.
+    sets: FxHashMap<i32, Vec<i32>>,
     /// Every country, by code.
     by_iso3: HashMap<String, country::Model>,
-    by_id: HashMap<i32, country::Model>,
+    by_id: FxHashMap<i32, country::Model>,
     /// Continent and region of each (country, edition).
-    memberships: HashMap<(i32, i32), country_edition::Model>,
+    memberships: FxHashMap<(i32, i32), country_edition::Model>,
     /// Active keys by the hex SHA-256 digest of their secret.
     keys: HashMap<String, KeyInfo>,
 }
@@ -92,7 +94,7 @@ impl Snapshot {
         let editions = repo::catalog::editions(db, Visibility::All).await?;
         let indicators = repo::catalog::indicators(db).await?;
         let ids: Vec<i32> = editions.iter().map(|e| e.id).collect();
-        let mut sets: HashMap<i32, Vec<i32>> = HashMap::new();
+        let mut sets: FxHashMap<i32, Vec<i32>> = FxHashMap::default();
         for (edition_id, indicator_id) in repo::catalog::edition_sets(db, &ids).await? {
             sets.entry(edition_id).or_default().push(indicator_id);
         }
