@@ -137,7 +137,7 @@ impl Country {
         let edition = rc.edition("edition", edition).await?;
         let key =
             FigureOf { country_id: self.0.id, edition_id: edition.id, indicator_id: indicator.id };
-        let figure = ctx.data_unchecked::<Loaders>().load_one(key).await?;
+        let figure = ctx.data_unchecked::<Loaders>().figure(key).await?;
         Ok(figure.map(|f| Eager(self.score_of(f))))
     }
 

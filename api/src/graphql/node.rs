@@ -74,7 +74,7 @@ impl NodeQuery {
                     edition_id: edition.id,
                     indicator_id: indicator.id,
                 };
-                let figure = ctx.data_unchecked::<Loaders>().load_one(key).await?;
+                let figure = ctx.data_unchecked::<Loaders>().figure(key).await?;
                 figure.map(|figure| Node::Score(Score::new(country, figure)))
             }
             GlobalId::Narrative { id } => {

@@ -5,7 +5,7 @@ use super::eager::Eager;
 use super::edition::Edition;
 use super::filters::{FilterParser, FloatFilter};
 use super::indicator::Indicator;
-use super::loaders::{prime, FigureOf, Loaders, Wants};
+use super::loaders::{prime, Loaders, Wants};
 use super::request;
 use super::score::{published, Score};
 use crate::domain::Continent;
@@ -127,7 +127,7 @@ impl RankingQuery {
         let indicator = rc.indicator("indicator", &indicator).await?;
         let edition = rc.edition("edition", edition).await?;
         let area = FilterParser::new(rc, edition).area(continent, region.as_deref()).await?;
-        let mut wants = Wants::of(ctx, Some("country"));
+        let wants = Wants::of(ctx, Some("country"));
         // the figures the items' `score` fields ask for come with the ranking, in its statement
         let beside: Vec<rankings::Beside> = wants
             .figure_sources(rc, edition)
@@ -137,23 +137,7 @@ impl RankingQuery {
             .collect();
         let rows = rankings::ranking(&rc.db, edition.id, indicator.id, &area, &beside).await?;
         let loaders = ctx.data_unchecked::<Loaders>();
-        let fed = rows.iter().flat_map(|row| row.beside.iter().flatten()).map(|f| {
-            let key = FigureOf {
-                country_id: f.country_id,
-                edition_id: f.edition_id,
-                indicator_id: f.indicator_id,
-            };
-            (key, f.clone())
-        });
-        loaders.feed_many(fed).await;
-        // a source read beside every country is all in the loader's cache: asking for it again
-        // cost the ranking 193 look-ups into a map thrown away (one lacking for some country is
-        // primed as before, so that what it lacks is looked for once, in one batch)
-        let read = rows.first().map_or(0, |row| row.beside.len());
-        wants.fed = (0..read)
-            .filter(|&k| rows.iter().all(|row| row.beside.get(k).is_some_and(Option::is_some)))
-            .filter_map(|k| beside.get(k).map(|b| (b.edition_id, b.indicator_id)))
-            .collect();
+        loaders.feed_figures(rows.iter().flat_map(|row| row.beside.iter().flatten()).cloned());
         let scores = rows
             .into_iter()
             .map(|row| {
@@ -163,6 +147,7 @@ impl RankingQuery {
             .collect();
         let page = page(scores, &PageArgs { first, after, last, before })?;
         let ids: Vec<i32> = page.edges.iter().map(|e| e.node.country.id).collect();
+        // what was fed is not read again: only what some country lacks
         prime(ctx, rc, &ids, edition, wants).await?;
         Ok(page)
     }
