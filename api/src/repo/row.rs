@@ -5,7 +5,7 @@
 //! callgrind an integer column cost ~280 instructions that way, and a 193-row ranking with a
 //! figure beside reads 3,500 of them (15% of the server's instructions for the question). The
 //! driver's getter costs a fraction of that, and half of what remains is its check that the
-//! column's type is the one asked for, the same for every row of a result: [`Rows`] checks
+//! column's type is the one asked for, the same for every row of a result: [`rows`] checks
 //! the first row and reads the others without it.
 use sea_orm::sqlx::postgres::{PgRow, Postgres};
 use sea_orm::sqlx::{Decode, Row as _, Type};
