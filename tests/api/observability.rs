@@ -95,8 +95,19 @@ async fn every_answer_carries_a_request_id_taken_or_generated() {
 /// and in the log line that holds the cause; no colour codes and no Postgres notices.
 #[tokio::test]
 async fn the_json_log_follows_a_request_and_an_internal_error_by_their_ids() {
+    follow_requests_through_the_json_log(&[]).await;
+}
+
+/// The same log when requests have a `tracing` span (a filter that names spans asks for one;
+/// so does an OTLP export), which is not how they are logged otherwise.
+#[tokio::test]
+async fn the_json_log_is_the_same_when_requests_have_spans() {
+    follow_requests_through_the_json_log(&[("RUST_LOG", "info,[request]=info")]).await;
+}
+
+async fn follow_requests_through_the_json_log(env: &[(&str, &str)]) {
     let database = TestDatabase::create(Content::Sample).await;
-    let server = ServerProcess::start(&database.url(), &[]);
+    let server = ServerProcess::start(&database.url(), env);
     let client = reqwest::Client::new();
     let post = |id: &'static str, query: &'static str| {
         client

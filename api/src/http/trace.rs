@@ -4,6 +4,13 @@
 //! (statements, errors with their `errorId`) is inside this span. The line itself is written
 //! by `telemetry::access_log`, from the span's values, when the span closes.
 //!
+//! When nothing needs the span itself (no OpenTelemetry export, a log filter that does not
+//! name spans: `telemetry::request` says why and `telemetry::init` decides), a request has no
+//! span: the same values are kept by the request (`telemetry::request::Served`), which is the
+//! thread's current request while its handlers (or its body) are polled, and whose line is
+//! written when it finishes, at the same moment as the span would close. The rest of this
+//! module describes the span's path.
+//!
 //! The layer is ours rather than tower-http's `TraceLayer`, for the cached path's budget
 //! (issue 11): each entry into a span and each exit is a call into every layer of the
 //! subscriber (the registry's exit looks the span up again to see whether it closes), and
@@ -27,6 +34,7 @@
 use super::request_id;
 use crate::auth::Principal;
 use crate::telemetry::access_log::{SPAN, TARGET};
+use crate::telemetry::request::{self, Served};
 use axum::body::{Body, Bytes};
 use axum::extract::MatchedPath;
 use axum::http::{Request, Response};
@@ -73,18 +81,31 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let started = Instant::now();
-        let span = make_span(&request);
-        // disabled (`RUST_LOG=warn`), the span is not traced: nothing to do
-        let fields = span.metadata().filter(|_| !span.is_disabled()).and_then(SpanFields::of);
-        let traced = fields.map(|fields| Traced { span, fields });
+        let log = match request::without_spans() {
+            Some(style) => {
+                let (id, method) = (request_id::of(&request), request.method().as_str());
+                Log::Served(Served::new(style, id, method, route(&request)))
+            }
+            None => {
+                let span = make_span(&request);
+                // disabled (`RUST_LOG=warn`), the span is not traced: nothing to do
+                let fields =
+                    span.metadata().filter(|_| !span.is_disabled()).and_then(SpanFields::of);
+                fields.map_or(Log::Off, |fields| Log::Span(Traced { span, fields }))
+            }
+        };
         // (not entered: the layers below only build their futures in `call`; they run in `poll`)
         let inner = self.inner.call(request);
-        InRequestSpan { inner, traced, started }
+        InRequestSpan { inner, log, started }
     }
 }
 
+fn route<B>(request: &Request<B>) -> &str {
+    request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str())
+}
+
 fn make_span<B>(request: &Request<B>) -> Span {
-    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", |p| p.as_str());
+    let route = route(request);
     // (the id and the method as strings, which the log shows as they are: see `access_log`)
     tracing::info_span!(
         target: TARGET,
@@ -102,12 +123,21 @@ fn make_span<B>(request: &Request<B>) -> Span {
     )
 }
 
-/// The future of a request: its handlers run inside the request span.
+/// The future of a request: its handlers run inside the request span, or as the thread's
+/// current request when it has none.
 pub struct InRequestSpan<F> {
     /// (axum's `from_fn` middleware's future: boxed, hence `Unpin`)
     inner: F,
-    traced: Option<Traced>,
+    log: Log,
     started: Instant,
+}
+
+/// How a request is logged.
+enum Log {
+    /// Not at all (`RUST_LOG=warn`), or no longer (answered).
+    Off,
+    Span(Traced),
+    Served(Served),
 }
 
 struct Traced {
@@ -123,7 +153,22 @@ where
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = &mut *self;
-        let Some(traced) = &this.traced else { return Pin::new(&mut this.inner).poll(cx) };
+        let traced = match &mut this.log {
+            Log::Off => return Pin::new(&mut this.inner).poll(cx),
+            Log::Span(traced) => traced,
+            Log::Served(served) => {
+                let response = match served.within(|| Pin::new(&mut this.inner).poll(cx)) {
+                    Poll::Ready(Ok(response)) => response,
+                    other => return other,
+                };
+                let duration_ms = this.started.elapsed().as_micros() as f64 / 1000.0;
+                served.answered(response.status().as_u16(), duration_ms);
+                let Log::Served(served) = std::mem::replace(&mut this.log, Log::Off) else {
+                    unreachable!("matched above")
+                };
+                return Poll::Ready(Ok(finish(response, Open::Served(served))));
+            }
+        };
         let current = Current::enter();
         let polled = {
             let _entered = traced.span.enter();
@@ -139,14 +184,21 @@ where
         let latency = this.started.elapsed();
         let answer = (response.status().as_u16(), latency.as_micros() as f64 / 1000.0);
         current.finish(traced, Some(answer));
-        let span = this.traced.take().map(|traced| traced.span);
-        if response.body().size_hint().exact().is_some() {
-            // a whole body: the request is finished, its span closes (and its line is written)
-            drop(span);
-            return Poll::Ready(Ok(response));
-        }
-        Poll::Ready(Ok(response.map(|inner| Body::new(BodyInSpan { inner, span }))))
+        let Log::Span(traced) = std::mem::replace(&mut this.log, Log::Off) else {
+            unreachable!("matched above")
+        };
+        Poll::Ready(Ok(finish(response, Open::Span(traced.span))))
     }
+}
+
+/// The answer of a request that is logged: a whole body finishes the request (its span closes,
+/// its line is written); a body still being made carries the request until it ends.
+fn finish(response: Response<Body>, open: Open) -> Response<Body> {
+    if response.body().size_hint().exact().is_some() {
+        drop(open);
+        return response;
+    }
+    response.map(|inner| Body::new(BodyInSpan { inner, open: Some(open) }))
 }
 
 impl Traced {
@@ -170,11 +222,18 @@ impl Traced {
     }
 }
 
-/// A body still being made when its head leaves: polled inside the request span, which closes
-/// when the body ends (or is dropped, its client gone).
+/// A body still being made when its head leaves: polled inside the request (its span, or as the
+/// thread's current request), which is finished when the body ends (or is dropped, its client
+/// gone).
 struct BodyInSpan {
     inner: Body,
-    span: Option<Span>,
+    open: Option<Open>,
+}
+
+/// A request answered, not yet finished.
+enum Open {
+    Span(Span),
+    Served(Served),
 }
 
 impl HttpBody for BodyInSpan {
@@ -186,15 +245,17 @@ impl HttpBody for BodyInSpan {
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, axum::Error>>> {
         let this = &mut *self;
-        let polled = match &this.span {
-            Some(span) => {
+        let inner = Pin::new(&mut this.inner);
+        let polled = match &mut this.open {
+            Some(Open::Span(span)) => {
                 let _entered = span.enter();
-                Pin::new(&mut this.inner).poll_frame(cx)
+                inner.poll_frame(cx)
             }
-            None => Pin::new(&mut this.inner).poll_frame(cx),
+            Some(Open::Served(served)) => served.within(|| inner.poll_frame(cx)),
+            None => inner.poll_frame(cx),
         };
         if let Poll::Ready(None | Some(Err(_))) = polled {
-            this.span = None;
+            this.open = None;
         }
         polled
     }
@@ -286,14 +347,23 @@ impl Drop for Current {
 
 /// Called by handlers that know who is calling: the request span's role and key name.
 pub fn record_caller(principal: &Principal) {
-    let (role, key) = match principal {
+    let (role, key): (&'static str, Option<&str>) = match principal {
         Principal::Anonymous => ("anonymous", None),
         Principal::Admin => {
-            (role_name(entity::values::Role::Admin), Some(crate::auth::BOOTSTRAP_ADMIN.into()))
+            (role_name(entity::values::Role::Admin), Some(crate::auth::BOOTSTRAP_ADMIN))
         }
-        Principal::Key { name, role, .. } => (role_name(*role), Some(name.clone().into())),
+        Principal::Key { name, role, .. } => (role_name(*role), Some(name.as_str())),
     };
+    request::give(request::ROLE, role);
+    if let Some(key) = key {
+        request::give(request::KEY, key);
+    }
     if RUNNING.get() {
+        let key = match principal {
+            Principal::Anonymous => None,
+            Principal::Admin => Some(crate::auth::BOOTSTRAP_ADMIN.into()),
+            Principal::Key { name, .. } => Some(name.clone().into()),
+        };
         GIVEN.with_borrow_mut(|given| {
             given.role = Some(role);
             given.key = key;
@@ -303,6 +373,7 @@ pub fn record_caller(principal: &Principal) {
 
 /// Called by handlers that know the operation: the request span's operation.
 pub fn record_operation(operation: &str) {
+    request::give(request::OPERATION, operation);
     if RUNNING.get() {
         GIVEN.with_borrow_mut(|given| {
             given.operation.clear();
@@ -357,6 +428,17 @@ impl SpanFields {
 mod tests {
     use super::*;
     use sea_orm::ActiveEnum as _;
+
+    #[test]
+    fn the_request_span_has_the_fields_of_a_request_logged_without_one() {
+        let request = Request::builder().uri("/graphql").body(()).unwrap();
+        let names = tracing::subscriber::with_default(tracing_subscriber::registry(), || {
+            let span = make_span(&request);
+            let metadata = span.metadata().expect("a span of a callsite");
+            metadata.fields().iter().map(|field| field.name()).collect::<Vec<_>>()
+        });
+        assert_eq!(names, crate::telemetry::access_log::FIELDS);
+    }
 
     #[test]
     fn roles_are_shown_by_their_names_in_the_database() {

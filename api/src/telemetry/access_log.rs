@@ -23,10 +23,17 @@
 //!   recorded out of order, or twice, makes the line take the last piece of each, in order.
 //! - The request id and the method are given as strings (as `Display` values they cost a
 //!   formatting pass each) and shown as they are, as the fmt layer showed them.
+//! - A request logged without a span (`telemetry::request`: no OTLP export, a filter of
+//!   targets and levels) keeps the same [`RequestFields`] itself. Its line is then the event
+//!   `request finished`, which this layer writes from the fields of the thread's current
+//!   request; and a line logged while it is current is written here too, in the shape the fmt
+//!   layer gives a line inside the request's span (its fields as the fmt layer's field
+//!   formatter writes them; on a terminal, without the italics of their names).
 //! - The date of the timestamp is written by arithmetic, once per second per thread (chrono's
 //!   formatting cost as much as the rest of a line); the line is formatted in a buffer of the
 //!   thread, the fields in buffers taken over from closed spans: no allocation but the one the
 //!   span's extensions make.
+use super::request;
 use std::cell::{Cell, RefCell};
 use std::io::Write as _;
 use std::marker::PhantomData;
@@ -37,6 +44,7 @@ use tracing::level_filters::LevelFilter;
 use tracing::span::{Attributes, Id, Record};
 use tracing::subscriber::Interest;
 use tracing::{Dispatch, Event, Level, Metadata, Subscriber};
+use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FormatFields, FormattedFields, MakeWriter};
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
@@ -187,6 +195,11 @@ struct Piece {
 /// The most fields of a request span this log shows (the span has eight).
 const MAX_FIELDS: usize = 12;
 
+/// The request span's fields, in the order `http::trace` declares them (a test there compares);
+/// a request logged without a span has the same ones (see [`request`]).
+pub const FIELDS: [&str; 8] =
+    ["request_id", "method", "route", "operation", "role", "key", "status", "duration_ms"];
+
 /// The request span's fields given as strings that the line shows as they are, unquoted in
 /// text: formatting them as `Display` values (as the fmt layer wants them to show them so)
 /// cost a formatting pass each, on every request.
@@ -212,24 +225,36 @@ impl Keys {
         let cell = if style == Style::Json { &JSON } else { &TEXT };
         let callsite = metadata as *const Metadata<'static> as usize;
         let made = cell.get_or_init(|| {
-            let fields = metadata.fields();
-            let key = |name: &str| {
-                let key = match style {
-                    Style::Text { .. } => format!(" {name}="),
-                    Style::Json => format!(",\"{name}\":"),
-                };
-                Fixed::new(key.as_bytes())
-            };
-            let index = |name: &str| fields.field(name).map(|field| field.index());
-            Self {
-                callsite,
-                keys: fields.iter().take(MAX_FIELDS).map(|field| key(field.name())).collect(),
-                as_is: SHOWN_AS_IS.iter().filter_map(|name| index(name)).map(|i| 1 << i).sum(),
-                status: index("status"),
-                duration_ms: index("duration_ms"),
-            }
+            let names: Vec<&str> = metadata.fields().iter().map(|field| field.name()).collect();
+            Self::new(style, &names, callsite)
         });
         (made.callsite == callsite).then_some(made)
+    }
+
+    /// The keys of a request logged without a span: [`FIELDS`].
+    fn without_span(style: Style) -> &'static Self {
+        static TEXT: OnceLock<Keys> = OnceLock::new();
+        static JSON: OnceLock<Keys> = OnceLock::new();
+        let cell = if style == Style::Json { &JSON } else { &TEXT };
+        cell.get_or_init(|| Self::new(style, &FIELDS, 0))
+    }
+
+    fn new(style: Style, names: &[&str], callsite: usize) -> Self {
+        let key = |name: &str| {
+            let key = match style {
+                Style::Text { .. } => format!(" {name}="),
+                Style::Json => format!(",\"{name}\":"),
+            };
+            Fixed::new(key.as_bytes())
+        };
+        let index = |wanted: &str| names.iter().position(|name| *name == wanted);
+        Self {
+            callsite,
+            keys: names.iter().take(MAX_FIELDS).map(|name| key(name)).collect(),
+            as_is: SHOWN_AS_IS.iter().filter_map(|name| index(name)).map(|i| 1 << i).sum(),
+            status: index("status"),
+            duration_ms: index("duration_ms"),
+        }
     }
 }
 
@@ -247,11 +272,61 @@ impl RequestFields {
         }
     }
 
-    /// Starts the piece of `field`: its key, after a separator unless it is the first piece.
-    /// `None` for a field beyond the ones shown.
+    /// The fields of a request logged without a span ([`FIELDS`]), none given yet.
+    pub(super) fn without_span(style: Style) -> Self {
+        Self {
+            style,
+            keys: Some(Keys::without_span(style)),
+            rendered: SPARE.with_borrow_mut(Vec::pop).unwrap_or_else(|| Vec::with_capacity(256)),
+            pieces: [Piece::default(); MAX_FIELDS],
+            next: 0,
+            in_order: true,
+            status: None,
+            duration_ms: None,
+        }
+    }
+
+    /// These fields made new for another request logged without a span, their buffer kept.
+    pub(super) fn start_over(&mut self, style: Style) {
+        self.style = style;
+        self.keys = Some(Keys::without_span(style));
+        self.rendered.clear();
+        self.pieces = [Piece::default(); MAX_FIELDS];
+        self.next = 0;
+        self.in_order = true;
+        self.status = None;
+        self.duration_ms = None;
+    }
+
+    /// Whether these fields are worth keeping for another request (their buffer is not large).
+    pub(super) fn reusable(&self) -> bool {
+        self.rendered.capacity() <= 1024
+    }
+
+    /// Gives a request logged without a span the value of its field `index` (of [`FIELDS`]),
+    /// as a span's field given that value would show it.
+    pub(super) fn give_str(&mut self, index: usize, value: &str) {
+        self.put_str(index, FIELDS[index], value);
+    }
+
+    pub(super) fn give_u64(&mut self, index: usize, value: u64) {
+        self.put_u64(index, FIELDS[index], value);
+    }
+
+    pub(super) fn give_f64(&mut self, index: usize, value: f64) {
+        self.put_f64(index, FIELDS[index], value);
+    }
+
+    /// Whether the request was answered (its status given): a request whose client left
+    /// before has no line.
+    pub(super) fn answered(&self) -> bool {
+        self.status.is_some()
+    }
+
+    /// Starts the piece of field `index`, named `name`: its key, after a separator unless it
+    /// is the first piece. `None` for a field beyond the ones shown.
     #[inline(always)]
-    fn begin(&mut self, field: &Field) -> Option<(usize, u32)> {
-        let index = field.index();
+    fn begin(&mut self, index: usize, name: &str) -> Option<(usize, u32)> {
         if index >= MAX_FIELDS {
             return None;
         }
@@ -273,7 +348,7 @@ impl RequestFields {
                 if start != 0 {
                     out.push(b' ');
                 }
-                out.extend_from_slice(field.name().as_bytes());
+                out.extend_from_slice(name.as_bytes());
                 out.push(b'=');
             }
             Style::Json => {
@@ -281,7 +356,7 @@ impl RequestFields {
                     out.push(b',');
                 }
                 out.push(b'"');
-                out.extend_from_slice(field.name().as_bytes());
+                out.extend_from_slice(name.as_bytes());
                 out.extend_from_slice(b"\":");
             }
         }
@@ -297,16 +372,16 @@ impl RequestFields {
     }
 
     /// Whether the field `index` is one of [`SHOWN_AS_IS`].
-    fn as_is(&self, index: usize, field: &Field) -> bool {
+    fn as_is(&self, index: usize, name: &str) -> bool {
         match self.keys {
             Some(keys) => keys.as_is >> index & 1 == 1,
-            None => SHOWN_AS_IS.contains(&field.name()),
+            None => SHOWN_AS_IS.contains(&name),
         }
     }
 
     /// A number, written by `write`, which may be one of the line's own fields.
-    fn number(&mut self, field: &Field, write: impl FnOnce(&mut Vec<u8>)) {
-        let Some(begun) = self.begin(field) else { return };
+    fn number(&mut self, index: usize, name: &str, write: impl FnOnce(&mut Vec<u8>)) {
+        let Some(begun) = self.begin(index, name) else { return };
         let value = self.rendered.len() as u32;
         write(&mut self.rendered);
         self.end(begun);
@@ -314,7 +389,7 @@ impl RequestFields {
         let index = begun.0;
         let (status, duration_ms) = match self.keys {
             Some(keys) => (keys.status == Some(index), keys.duration_ms == Some(index)),
-            None => (field.name() == "status", field.name() == "duration_ms"),
+            None => (name == "status", name == "duration_ms"),
         };
         if status {
             self.status = range;
@@ -328,14 +403,14 @@ impl RequestFields {
     }
 
     /// The fields as the line shows them, separated (without braces in JSON).
-    fn render(&self, metadata: &Metadata<'_>, out: &mut Vec<u8>) {
+    fn render(&self, out: &mut Vec<u8>) {
         if self.in_order {
             out.extend_from_slice(&self.rendered);
             return;
         }
         let separator: &[u8] = if self.style == Style::Json { b"," } else { b" " };
         let mut first = true;
-        for piece in self.pieces.iter().take(metadata.fields().len()) {
+        for piece in &self.pieces {
             if piece.end == 0 {
                 continue;
             }
@@ -348,13 +423,13 @@ impl RequestFields {
     }
 
     /// The fields as the fmt layer's `FormattedFields` holds them for its other lines.
-    fn formatted(&self, metadata: &Metadata<'_>) -> String {
+    fn formatted(&self) -> String {
         let mut out = Vec::with_capacity(self.rendered.len() + 2);
         match self.style {
-            Style::Text { .. } => self.render(metadata, &mut out),
+            Style::Text { .. } => self.render(&mut out),
             Style::Json => {
                 out.push(b'{');
-                self.render(metadata, &mut out);
+                self.render(&mut out);
                 out.push(b'}');
             }
         }
@@ -384,11 +459,11 @@ impl Drop for RequestFields {
     }
 }
 
-impl Visit for RequestFields {
-    fn record_str(&mut self, field: &Field, value: &str) {
-        let Some(begun) = self.begin(field) else { return };
+impl RequestFields {
+    fn put_str(&mut self, index: usize, name: &str, value: &str) {
+        let Some(begun) = self.begin(index, name) else { return };
         let text = self.style != Style::Json;
-        let as_is = text && self.as_is(begun.0, field);
+        let as_is = text && self.as_is(index, name);
         let out = &mut self.rendered;
         let bytes = value.as_bytes();
         if !is_plain(bytes) {
@@ -408,8 +483,8 @@ impl Visit for RequestFields {
         self.end(begun);
     }
 
-    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        let Some(begun) = self.begin(field) else { return };
+    fn put_debug(&mut self, index: usize, name: &str, value: &dyn std::fmt::Debug) {
+        let Some(begun) = self.begin(index, name) else { return };
         let out = &mut self.rendered;
         match self.style {
             Style::Text { .. } => {
@@ -432,25 +507,47 @@ impl Visit for RequestFields {
         self.end(begun);
     }
 
-    fn record_u64(&mut self, field: &Field, value: u64) {
-        self.number(field, |out| {
+    fn put_u64(&mut self, index: usize, name: &str, value: u64) {
+        self.number(index, name, |out| {
             out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes())
         });
     }
 
+    fn put_f64(&mut self, index: usize, name: &str, value: f64) {
+        let json = self.style == Style::Json;
+        self.number(
+            index,
+            name,
+            |out| if json { json_f64(out, value) } else { text_f64(out, value) },
+        );
+    }
+}
+
+impl Visit for RequestFields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.put_str(field.index(), field.name(), value);
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.put_debug(field.index(), field.name(), value);
+    }
+
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put_u64(field.index(), field.name(), value);
+    }
+
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.number(field, |out| {
+        self.number(field.index(), field.name(), |out| {
             out.extend_from_slice(itoa::Buffer::new().format(value).as_bytes())
         });
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        let json = self.style == Style::Json;
-        self.number(field, |out| if json { json_f64(out, value) } else { text_f64(out, value) });
+        self.put_f64(field.index(), field.name(), value);
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        let Some(begun) = self.begin(field) else { return };
+        let Some(begun) = self.begin(field.index(), field.name()) else { return };
         self.rendered.extend_from_slice(if value { b"true" } else { b"false" });
         self.end(begun);
     }
@@ -609,26 +706,30 @@ where
 {
     /// Writes the request's line: the request span's fields, then the line's own (its message,
     /// status and duration), as the fmt layer wrote the event `request finished` in the span.
-    fn write_line(&self, metadata: &'static Metadata<'static>, fields: &RequestFields) {
+    fn write_line(&self, metadata: &Metadata<'_>, fields: &RequestFields) {
+        self.write(metadata, |out| self.format_line(metadata.level(), fields, out));
+    }
+
+    /// Formats a line in a buffer of the thread, then hands it to the writer.
+    fn write(&self, metadata: &Metadata<'_>, format: impl FnOnce(&mut Vec<u8>)) {
         thread_local! {
             static BUFFER: RefCell<Vec<u8>> = const { RefCell::new(Vec::new()) };
         }
+        let write = |out: &mut Vec<u8>| {
+            format(out);
+            let _ = self.make_writer.make_writer_for(metadata).write_all(out);
+        };
         BUFFER.with(|buffer| match buffer.try_borrow_mut() {
             Ok(mut out) => {
                 out.clear();
-                self.format_line(metadata, fields, &mut out);
+                write(&mut out);
             }
             // (a line logged while this thread writes one: never, but not lost either)
-            Err(_) => self.format_line(metadata, fields, &mut Vec::new()),
+            Err(_) => write(&mut Vec::new()),
         });
     }
 
-    fn format_line(
-        &self,
-        metadata: &'static Metadata<'static>,
-        fields: &RequestFields,
-        out: &mut Vec<u8>,
-    ) {
+    fn format_line(&self, level: &Level, fields: &RequestFields, out: &mut Vec<u8>) {
         let pieces = &self.pieces;
         pieces.before_time.put(out);
         timestamp(out);
@@ -637,9 +738,9 @@ where
         let duration_ms = fields.duration_ms.map(|range| fields.bytes(range));
         match self.style {
             Style::Text { ansi } => {
-                out.extend_from_slice(text_level(metadata.level(), ansi).as_bytes());
+                out.extend_from_slice(text_level(level, ansi).as_bytes());
                 pieces.after_level.put(out);
-                fields.render(metadata, out);
+                fields.render(out);
                 pieces.before_status.put(out);
                 out.extend_from_slice(status.unwrap_or_default());
                 pieces.before_duration.put(out);
@@ -647,31 +748,73 @@ where
                 out.push(b'\n');
             }
             Style::Json => {
-                out.extend_from_slice(metadata.level().as_str().as_bytes());
+                out.extend_from_slice(level.as_str().as_bytes());
                 pieces.before_status.put(out);
                 out.extend_from_slice(status.unwrap_or(b"null"));
                 pieces.before_duration.put(out);
                 out.extend_from_slice(duration_ms.unwrap_or(b"null"));
                 pieces.after_duration.put(out);
-                fields.render(metadata, out);
-                // the span's name closes its object, as the fmt layer writes it
-                if !fields.rendered.is_empty() {
-                    out.push(b',');
-                }
-                out.extend_from_slice(b"\"name\":\"");
-                out.extend_from_slice(SPAN.as_bytes());
-                out.extend_from_slice(b"\"}}\n");
+                close_span(fields, out);
             }
         }
-        let _ = self.make_writer.make_writer_for(metadata).write_all(out);
     }
+
+    /// An event logged while a request without a span is served, as the fmt layer writes an
+    /// event inside the request's span: `event_fields` are the event's own, as its field
+    /// formatter wrote them (seldom: errors, slow statements).
+    fn format_event(
+        &self,
+        metadata: &Metadata<'_>,
+        event_fields: &str,
+        fields: &RequestFields,
+        out: &mut Vec<u8>,
+    ) {
+        let pieces = &self.pieces;
+        pieces.before_time.put(out);
+        timestamp(out);
+        pieces.after_time.put(out);
+        match self.style {
+            Style::Text { ansi } => {
+                out.extend_from_slice(text_level(metadata.level(), ansi).as_bytes());
+                let (bold, dim, reset) =
+                    if ansi { ("\x1b[1m", "\x1b[2m", "\x1b[0m") } else { ("", "", "") };
+                let _ = write!(out, " {bold}{SPAN}{reset}{bold}{{{reset}");
+                fields.render(out);
+                let _ = write!(out, "{bold}}}{reset}{dim}:{reset} ");
+                let _ = write!(out, "{dim}{}{reset}{dim}:{reset} ", metadata.target());
+                out.extend_from_slice(event_fields.as_bytes());
+                out.push(b'\n');
+            }
+            Style::Json => {
+                out.extend_from_slice(metadata.level().as_str().as_bytes());
+                out.extend_from_slice(b"\",\"fields\":");
+                out.extend_from_slice(event_fields.as_bytes());
+                out.extend_from_slice(b",\"target\":");
+                let _ = serde_json::to_writer(&mut *out, metadata.target());
+                out.extend_from_slice(b",\"span\":{");
+                close_span(fields, out);
+            }
+        }
+    }
+}
+
+/// The end of a JSON line: the request's fields, then the span's name, which closes its
+/// object as the fmt layer writes it, and the line.
+fn close_span(fields: &RequestFields, out: &mut Vec<u8>) {
+    fields.render(out);
+    if !fields.rendered.is_empty() {
+        out.push(b',');
+    }
+    out.extend_from_slice(b"\"name\":\"");
+    out.extend_from_slice(SPAN.as_bytes());
+    out.extend_from_slice(b"\"}}\n");
 }
 
 impl<S, L, N, W> Layer<S> for AccessLog<L, N, W>
 where
     S: Subscriber + for<'a> LookupSpan<'a>,
     L: Layer<S>,
-    N: for<'w> FormatFields<'w> + 'static,
+    N: for<'w> FormatFields<'w> + Default + 'static,
     W: for<'w> MakeWriter<'w> + 'static,
 {
     fn on_register_dispatch(&self, subscriber: &Dispatch) {
@@ -723,12 +866,30 @@ where
     }
 
     fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let metadata = event.metadata();
+        if request::is_line(metadata) {
+            // a request logged without a span is finished: its line, from its fields
+            request::with_current(|fields| self.write_line(metadata, fields));
+            return;
+        }
+        let scope = ctx.event_scope(event);
+        if scope.is_none() && request::is_current() {
+            // inside a request logged without a span: the line shows the request as it would
+            // show its span
+            let mut event_fields = String::new();
+            let _ = N::default().format_fields(Writer::new(&mut event_fields), event);
+            let written = request::with_current(|fields| {
+                self.write(metadata, |out| self.format_event(metadata, &event_fields, fields, out))
+            });
+            if written.is_some() {
+                return;
+            }
+        }
         // the fmt layer shows the spans a line is in, requests included
-        let scope = ctx.event_scope(event).into_iter().flatten();
-        for span in scope.chain(ctx.lookup_current()) {
+        for span in scope.into_iter().flatten().chain(ctx.lookup_current()) {
             let mut extensions = span.extensions_mut();
             let Some(fields) = extensions.get_mut::<RequestFields>() else { continue };
-            let text = fields.formatted(span.metadata());
+            let text = fields.formatted();
             extensions.replace(FormattedFields::<N>::new(text));
         }
         self.inner.on_event(event, ctx);
@@ -804,8 +965,37 @@ mod tests {
         tracing::info!(address = "127.0.0.1:1", "serving GraphQL at /graphql");
     }
 
-    /// The lines written for `serve_one_request`, by the request log or by the fmt layer alone.
-    fn lines(style: Style, request_log: bool) -> Vec<String> {
+    /// `serve_one_request` as a request logged without a span: its values given as the server
+    /// gives them (the caller before the operation, out of the order the line shows them).
+    fn serve_one_request_without_span(style: Style) {
+        let mut served = request::Served::new(style, "r-1", "POST", "/graphql");
+        served.within(|| {
+            request::give(request::ROLE, "partner");
+            request::give(request::KEY, "partner \"north\"\u{1b}[31m");
+            request::give(request::OPERATION, "MetricsProbe");
+            tracing::error!(
+                error_id = "e-7",
+                error = "relation \"figures\" does not exist",
+                "internal error"
+            );
+        });
+        served.answered(200, 0.25);
+        drop(served);
+        tracing::info!(address = "127.0.0.1:1", "serving GraphQL at /graphql");
+    }
+
+    /// How `lines` logs the request.
+    #[derive(Clone, Copy, PartialEq)]
+    enum Logged {
+        /// The fmt layer alone, the line an event in the span: what the log must look like.
+        ByTheFmtLayer,
+        InASpan,
+        WithoutASpan,
+    }
+
+    /// The lines written for the request, logged as `logged` says.
+    fn lines(style: Style, logged: Logged) -> Vec<String> {
+        let request_log = logged != Logged::ByTheFmtLayer;
         let collected = Collected::default();
         let sink = collected.clone();
         let writer = move || sink.clone();
@@ -835,7 +1025,10 @@ mod tests {
         };
         let filter = tracing_subscriber::EnvFilter::new("info");
         let subscriber = tracing_subscriber::registry().with(layer.with_filter(filter));
-        tracing::subscriber::with_default(subscriber, || serve_one_request(!request_log));
+        tracing::subscriber::with_default(subscriber, || match logged {
+            Logged::WithoutASpan => serve_one_request_without_span(style),
+            _ => serve_one_request(!request_log),
+        });
         let text = String::from_utf8(collected.0.lock().unwrap().clone()).unwrap();
         text.lines().map(str::to_owned).collect()
     }
@@ -862,6 +1055,47 @@ mod tests {
     }
 
     #[test]
+    fn a_request_without_a_span_shows_in_its_lines_and_has_none_unanswered() {
+        let text = text_of(|| {
+            let mut served = request::Served::new(Style::Text { ansi: false }, "r-2", "GET", "/x");
+            served.within(|| tracing::info!("working"));
+            drop(served);
+            tracing::info!("after");
+        });
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 2, "{text}");
+        let working = " INFO request{request_id=r-2 method=GET route=\"/x\"}: \
+            ocindex::telemetry::access_log::tests: working";
+        assert!(lines[0].ends_with(working), "{text}");
+        assert!(lines[1].ends_with(" INFO ocindex::telemetry::access_log::tests: after"), "{text}");
+    }
+
+    #[test]
+    fn a_filter_without_the_request_line_keeps_the_request_in_other_lines() {
+        let serve = || {
+            let mut served = request::Served::new(Style::Text { ansi: false }, "r-4", "GET", "/y");
+            served.within(|| {
+                request::give(request::OPERATION, "Slow");
+                tracing::warn!(ms = 1200, "slow statement");
+            });
+            served.answered(200, 1.5);
+        };
+        let text = text_filtered("info,ocindex::http::trace=off", serve);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 1, "{text}");
+        let slow = " WARN request{request_id=r-4 method=GET route=\"/y\" operation=\"Slow\"}: \
+            ocindex::telemetry::access_log::tests: slow statement ms=1200";
+        assert!(lines[0].ends_with(slow), "{text}");
+
+        let text = text_filtered("info", serve);
+        let finished = " INFO request{request_id=r-4 method=GET route=\"/y\" operation=\"Slow\" \
+            status=200 duration_ms=1.5}: ocindex::http::trace: request finished status=200 \
+            duration_ms=1.5";
+        assert!(text.lines().nth(1).is_some_and(|line| line.ends_with(finished)), "{text}");
+        assert!(text_filtered("warn", serve).lines().count() == 1, "warnings alone");
+    }
+
+    #[test]
     fn the_request_id_and_method_given_as_strings_are_shown_as_they_are() {
         let text = text_of(|| {
             let span = tracing::info_span!(
@@ -883,12 +1117,20 @@ mod tests {
 
     /// What the text log (without colours) wrote while `log` ran.
     fn text_of(log: impl FnOnce()) -> String {
+        text_filtered("trace", log)
+    }
+
+    /// What the text log (without colours) wrote while `log` ran, filtered by `targets` as
+    /// `RUST_LOG` filters the server's log.
+    fn text_filtered(targets: &str, log: impl FnOnce()) -> String {
         let collected = Collected::default();
         let sink = collected.clone();
         let writer = move || sink.clone();
         let fmt = tracing_subscriber::fmt::layer().with_ansi(false).with_writer(writer.clone());
         let layer = AccessLog::<_, DefaultFields, _>::new(fmt, Style::Text { ansi: false }, writer);
-        tracing::subscriber::with_default(tracing_subscriber::registry().with(layer), log);
+        let filter: tracing_subscriber::filter::Targets = targets.parse().unwrap();
+        let subscriber = tracing_subscriber::registry().with(filter).with(layer);
+        tracing::subscriber::with_default(subscriber, log);
         let text = String::from_utf8(collected.0.lock().unwrap().clone()).unwrap();
         text
     }
@@ -971,8 +1213,9 @@ mod tests {
                 })
                 .collect()
         };
-        let ours = parse(lines(Style::Json, true));
-        assert_eq!(ours, parse(lines(Style::Json, false)));
+        let ours = parse(lines(Style::Json, Logged::InASpan));
+        assert_eq!(ours, parse(lines(Style::Json, Logged::ByTheFmtLayer)));
+        assert_eq!(ours, parse(lines(Style::Json, Logged::WithoutASpan)));
 
         assert_eq!(ours.len(), 3, "{ours:#?}");
         let span = serde_json::json!({
@@ -1003,11 +1246,15 @@ mod tests {
     #[test]
     fn the_text_log_is_the_one_the_fmt_layer_wrote() {
         for ansi in [false, true] {
-            let ours = lines(Style::Text { ansi }, true);
-            let theirs = lines(Style::Text { ansi }, false);
+            let ours = lines(Style::Text { ansi }, Logged::InASpan);
+            let theirs = lines(Style::Text { ansi }, Logged::ByTheFmtLayer);
+            let without_span = lines(Style::Text { ansi }, Logged::WithoutASpan);
             assert_eq!(ours.len(), 3, "{ours:#?}");
+            assert_eq!(without_span.len(), 3, "{without_span:#?}");
             if ansi {
                 assert!(ours[1].contains("\x1b["), "coloured on a terminal: {}", ours[1]);
+                assert!(without_span[0].contains("\x1b["), "{}", without_span[0]);
+                assert!(without_span[1].contains("\x1b["), "{}", without_span[1]);
                 continue;
             }
             assert!(ours.iter().all(|line| !line.contains('\u{1b}')), "no colour: {ours:#?}");
@@ -1024,6 +1271,7 @@ mod tests {
                 lines.iter().map(|line| line[27..].to_owned()).collect()
             };
             assert_eq!(strip(&ours), strip(&theirs));
+            assert_eq!(strip(&without_span), strip(&theirs));
         }
     }
 }

@@ -4,6 +4,7 @@
 //! operator finds the whole list in one place.
 pub mod access_log;
 mod log_writer;
+pub mod request;
 
 use crate::config::{LogFormat, TelemetrySettings};
 use access_log::{AccessLog, Style};
@@ -120,6 +121,11 @@ pub fn init(settings: &TelemetrySettings) -> Telemetry {
         // else the log's filter is the subscriber's: what it leaves out costs nothing, and what
         // it lets in is not checked again at every call into the layer
         None => {
+            // nothing exports spans, and a filter of targets and levels selects nothing by
+            // them: requests are logged without one (see `request`)
+            if matches!(filter, LogFilter::Targets(_)) {
+                request::log_without_spans(log_style(settings.log_format));
+            }
             registry.with(filter.global()).with(log_layer(settings.log_format, writer)).try_init()
         }
     };
@@ -175,18 +181,25 @@ impl LogFilter {
     }
 }
 
+/// How the log's lines look: colour only on a terminal.
+fn log_style(format: LogFormat) -> Style {
+    match format {
+        LogFormat::Text => Style::Text { ansi: std::io::stderr().is_terminal() },
+        LogFormat::Json => Style::Json,
+    }
+}
+
 /// The log: the request log in front of the fmt layer, which writes every other line.
 fn log_layer<S>(format: LogFormat, writer: log_writer::LogWriter) -> Box<dyn Layer<S> + Send + Sync>
 where
     S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
 {
-    match format {
-        LogFormat::Text => {
-            let ansi = std::io::stderr().is_terminal();
+    match log_style(format) {
+        style @ Style::Text { ansi } => {
             let fmt = tracing_subscriber::fmt::layer().with_writer(writer.clone()).with_ansi(ansi);
-            AccessLog::<_, DefaultFields, _>::new(fmt, Style::Text { ansi }, writer).boxed()
+            AccessLog::<_, DefaultFields, _>::new(fmt, style, writer).boxed()
         }
-        LogFormat::Json => {
+        Style::Json => {
             let fmt = tracing_subscriber::fmt::layer()
                 .json()
                 .with_current_span(true)
