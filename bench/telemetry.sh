@@ -2,6 +2,8 @@
 # What the request log costs on the cached path: the same release server answering the same
 # cached question, with the request log off (RUST_LOG=warn; metrics stay on, they cannot be
 # turned off), on as text and on as JSON, each written to a file as an operator would keep it.
+# (At warn a request still keeps its fields, for the warnings logged while it is served, so
+# the difference leaves out 1-2% of an answer's instructions; README gives the whole cost.)
 # The settings alternate over BENCH_ROUNDS rounds so that a drift of the machine falls on all
 # of them alike; the static GET /healthz (logged as well) is measured beside each one. Besides
 # req/s it prints the server's CPU time per answer, which a busy machine disturbs far less.
