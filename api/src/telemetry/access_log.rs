@@ -28,7 +28,9 @@
 //!   `request finished`, which this layer writes from the fields of the thread's current
 //!   request; and a line logged while it is current is written here too, in the shape the fmt
 //!   layer gives a line inside the request's span (its fields as the fmt layer's field
-//!   formatter writes them; on a terminal, without the italics of their names).
+//!   formatter writes them; on a terminal, without the italics of their names). In JSON the
+//!   request is such a line's `span` even when it is logged inside a span of its own (the fmt
+//!   layer would show the innermost span alone, and so lose the request's id).
 //! - The date of the timestamp is written by arithmetic, once per second per thread (chrono's
 //!   formatting cost as much as the rest of a line); the line is formatted in a buffer of the
 //!   thread, the fields in buffers taken over from closed spans: no allocation but the one the
@@ -765,6 +767,7 @@ where
     fn format_event(
         &self,
         metadata: &Metadata<'_>,
+        inner_spans: &str,
         event_fields: &str,
         fields: &RequestFields,
         out: &mut Vec<u8>,
@@ -780,7 +783,7 @@ where
                     if ansi { ("\x1b[1m", "\x1b[2m", "\x1b[0m") } else { ("", "", "") };
                 let _ = write!(out, " {bold}{SPAN}{reset}{bold}{{{reset}");
                 fields.render(out);
-                let _ = write!(out, "{bold}}}{reset}{dim}:{reset} ");
+                let _ = write!(out, "{bold}}}{reset}{dim}:{reset}{inner_spans} ");
                 let _ = write!(out, "{dim}{}{reset}{dim}:{reset} ", metadata.target());
                 out.extend_from_slice(event_fields.as_bytes());
                 out.push(b'\n');
@@ -796,6 +799,35 @@ where
             }
         }
     }
+}
+
+/// The spans a line is in, from the outermost, as the fmt layer's text shows them after the
+/// request's: `name{fields}:` each (their fields as the fmt layer formatted them).
+fn inner_spans<S, N>(scope: tracing_subscriber::registry::Scope<'_, S>, ansi: bool) -> String
+where
+    S: for<'a> LookupSpan<'a>,
+    N: for<'w> FormatFields<'w> + 'static,
+{
+    let (bold, dim, reset) = if ansi { ("\x1b[1m", "\x1b[2m", "\x1b[0m") } else { ("", "", "") };
+    let mut out = String::new();
+    for span in scope.from_root() {
+        let _ = std::fmt::Write::write_fmt(
+            &mut out,
+            format_args!("{bold}{}{reset}", span.metadata().name()),
+        );
+        if let Some(fields) = span.extensions().get::<FormattedFields<N>>() {
+            if !fields.is_empty() {
+                let _ = std::fmt::Write::write_fmt(
+                    &mut out,
+                    format_args!("{bold}{{{reset}{}{bold}}}{reset}", fields.as_str()),
+                );
+            }
+        }
+        out.push_str(dim);
+        out.push(':');
+        out.push_str(reset);
+    }
+    out
 }
 
 /// The end of a JSON line: the request's fields, then the span's name, which closes its
@@ -873,17 +905,25 @@ where
             return;
         }
         let scope = ctx.event_scope(event);
-        if scope.is_none() && request::is_current() {
+        if request::is_current() {
             // inside a request logged without a span: the line shows the request as it would
-            // show its span
+            // show its span, then (as text) the spans the line is in below it
             let mut event_fields = String::new();
             let _ = N::default().format_fields(Writer::new(&mut event_fields), event);
+            let inner = match (self.style, scope) {
+                (Style::Text { ansi }, Some(scope)) => inner_spans::<S, N>(scope, ansi),
+                _ => String::new(),
+            };
             let written = request::with_current(|fields| {
-                self.write(metadata, |out| self.format_event(metadata, &event_fields, fields, out))
+                self.write(metadata, |out| {
+                    self.format_event(metadata, &inner, &event_fields, fields, out)
+                })
             });
             if written.is_some() {
                 return;
             }
+            // (the thread's current request could not be read: the line as the fmt layer has it)
+            return self.inner.on_event(event, ctx);
         }
         // the fmt layer shows the spans a line is in, requests included
         for span in scope.into_iter().flatten().chain(ctx.lookup_current()) {
@@ -1058,16 +1098,22 @@ mod tests {
     fn a_request_without_a_span_shows_in_its_lines_and_has_none_unanswered() {
         let text = text_of(|| {
             let mut served = request::Served::new(Style::Text { ansi: false }, "r-2", "GET", "/x");
-            served.within(|| tracing::info!("working"));
+            served.within(|| {
+                tracing::info!("working");
+                let inner = tracing::info_span!("ranking", edition = 2023);
+                inner.in_scope(|| tracing::warn!(ms = 900, "slow"));
+            });
             drop(served);
             tracing::info!("after");
         });
         let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), 2, "{text}");
-        let working = " INFO request{request_id=r-2 method=GET route=\"/x\"}: \
-            ocindex::telemetry::access_log::tests: working";
-        assert!(lines[0].ends_with(working), "{text}");
-        assert!(lines[1].ends_with(" INFO ocindex::telemetry::access_log::tests: after"), "{text}");
+        assert_eq!(lines.len(), 3, "{text}");
+        let request = " request{request_id=r-2 method=GET route=\"/x\"}:";
+        let target = " ocindex::telemetry::access_log::tests: ";
+        assert!(lines[0].ends_with(&format!(" INFO{request}{target}working")), "{text}");
+        let slow = format!(" WARN{request}ranking{{edition=2023}}:{target}slow ms=900");
+        assert!(lines[1].ends_with(&slow), "a span inside the request shows below it: {text}");
+        assert!(lines[2].ends_with(" INFO ocindex::telemetry::access_log::tests: after"), "{text}");
     }
 
     #[test]
