@@ -262,23 +262,18 @@ impl Keys {
 
 impl RequestFields {
     fn new(style: Style, metadata: &'static Metadata<'static>) -> Self {
-        Self {
-            style,
-            keys: Keys::of(style, metadata),
-            rendered: SPARE.with_borrow_mut(Vec::pop).unwrap_or_else(|| Vec::with_capacity(256)),
-            pieces: [Piece::default(); MAX_FIELDS],
-            next: 0,
-            in_order: true,
-            status: None,
-            duration_ms: None,
-        }
+        Self::with_keys(style, Keys::of(style, metadata))
     }
 
     /// The fields of a request logged without a span ([`FIELDS`]), none given yet.
     pub(super) fn without_span(style: Style) -> Self {
+        Self::with_keys(style, Some(Keys::without_span(style)))
+    }
+
+    fn with_keys(style: Style, keys: Option<&'static Keys>) -> Self {
         Self {
             style,
-            keys: Some(Keys::without_span(style)),
+            keys,
             rendered: SPARE.with_borrow_mut(Vec::pop).unwrap_or_else(|| Vec::with_capacity(256)),
             pieces: [Piece::default(); MAX_FIELDS],
             next: 0,
