@@ -75,21 +75,19 @@ impl<'r> Column<'r> for i32 {
     }
 }
 
-impl<'r> Column<'r> for Option<i32> {
-    fn from_binary(bytes: Option<&'r [u8]>) -> Option<Result<Self, &'static str>> {
-        Some(bytes.map(int4).transpose())
-    }
-}
-
 impl<'r> Column<'r> for String {
     fn from_binary(bytes: Option<&'r [u8]>) -> Option<Result<Self, &'static str>> {
         Some(text(bytes?))
     }
 }
 
-impl<'r> Column<'r> for Option<String> {
+/// NULL, or the value as `T` reads it (the driver's, when `T` leaves its bytes to it).
+impl<'r, T: Column<'r>> Column<'r> for Option<T> {
     fn from_binary(bytes: Option<&'r [u8]>) -> Option<Result<Self, &'static str>> {
-        Some(bytes.map(text).transpose())
+        match bytes {
+            None => Some(Ok(None)),
+            Some(bytes) => T::from_binary(Some(bytes)).map(|read| read.map(Some)),
+        }
     }
 }
 
