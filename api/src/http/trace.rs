@@ -161,8 +161,7 @@ where
                     Poll::Ready(Ok(response)) => response,
                     other => return other,
                 };
-                let duration_ms = this.started.elapsed().as_micros() as f64 / 1000.0;
-                served.answered(response.status().as_u16(), duration_ms);
+                served.answered(response.status().as_u16(), milliseconds(this.started));
                 let Log::Served(served) = std::mem::replace(&mut this.log, Log::Off) else {
                     unreachable!("matched above")
                 };
@@ -181,14 +180,18 @@ where
                 return other;
             }
         };
-        let latency = this.started.elapsed();
-        let answer = (response.status().as_u16(), latency.as_micros() as f64 / 1000.0);
+        let answer = (response.status().as_u16(), milliseconds(this.started));
         current.finish(traced, Some(answer));
         let Log::Span(traced) = std::mem::replace(&mut this.log, Log::Off) else {
             unreachable!("matched above")
         };
         Poll::Ready(Ok(finish(response, Open::Span(traced.span))))
     }
+}
+
+/// The time since `started`, in milliseconds measured in microseconds (as the log shows it).
+fn milliseconds(started: Instant) -> f64 {
+    started.elapsed().as_micros() as f64 / 1000.0
 }
 
 /// The answer of a request that is logged: a whole body finishes the request (its span closes,
@@ -277,7 +280,7 @@ struct Given {
     operation: String,
     has_operation: bool,
     role: Option<&'static str>,
-    key: Option<std::borrow::Cow<'static, str>>,
+    key: Option<String>,
     status: Option<u16>,
     duration_ms: Option<f64>,
 }
@@ -359,14 +362,9 @@ pub fn record_caller(principal: &Principal) {
         request::give(request::KEY, key);
     }
     if RUNNING.get() {
-        let key = match principal {
-            Principal::Anonymous => None,
-            Principal::Admin => Some(crate::auth::BOOTSTRAP_ADMIN.into()),
-            Principal::Key { name, .. } => Some(name.clone().into()),
-        };
         GIVEN.with_borrow_mut(|given| {
             given.role = Some(role);
-            given.key = key;
+            given.key = key.map(str::to_owned);
         });
     }
 }
