@@ -54,7 +54,12 @@ impl RequestContext {
     /// The reference data, the same for the whole request (or, after a write, for the rest
     /// of it).
     pub async fn snapshot(&self) -> Result<&Snapshot> {
-        if self.writing.load(Ordering::Acquire) {
+        let writing = self.writing.load(Ordering::Acquire);
+        if let (false, Some(taken)) = (writing, self.snapshot.get()) {
+            // read for every item of a list: the common case without a future of its own
+            return Ok(taken);
+        }
+        if writing {
             let snapshot = self
                 .after_write
                 .get_or_try_init(|| async {

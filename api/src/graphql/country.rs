@@ -21,14 +21,14 @@ use entity::{country, figure};
 pub struct Country(pub country::Model);
 
 impl Country {
-    async fn membership(
+    async fn membership<'a>(
         &self,
-        ctx: &Context<'_>,
+        ctx: &Context<'a>,
         edition: Option<i32>,
-    ) -> Result<entity::country_edition::Model> {
+    ) -> Result<&'a entity::country_edition::Model> {
         let rc = request(ctx)?;
         let edition = rc.edition("edition", edition).await?;
-        rc.membership(self.0.id, edition.id).await?.cloned().ok_or_else(|| {
+        rc.membership(self.0.id, edition.id).await?.ok_or_else(|| {
             ApiError::NotFound(format!(
                 "{} is not covered by the {} edition",
                 self.0.iso3, edition.year
@@ -96,7 +96,7 @@ impl Country {
         #[graphql(desc = "the edition's year, such as 2023; default: the latest published")]
         edition: Option<i32>,
     ) -> Result<String> {
-        Ok(self.membership(ctx, edition).await?.region)
+        Ok(self.membership(ctx, edition).await?.region.clone())
     }
 
     /// Every figure of the country in an edition (default: the latest published), composites
