@@ -50,9 +50,9 @@ pub struct Snapshot {
     /// Indicator ids of each edition's set. The maps by id hash with rustc-hash: their keys
     /// are ids the database gave, and they are read for every item of a list.
     sets: FxHashMap<i32, Vec<i32>>,
-    /// Every country, by code.
-    by_iso3: HashMap<String, country::Model>,
-    by_id: FxHashMap<i32, country::Model>,
+    /// Every country, by code and by id: shared, as every country of a list takes its own.
+    by_iso3: HashMap<String, Arc<country::Model>>,
+    by_id: FxHashMap<i32, Arc<country::Model>>,
     /// Continent and region of each (country, edition).
     memberships: FxHashMap<(i32, i32), country_edition::Model>,
     /// Active keys by the hex SHA-256 digest of their secret.
@@ -73,11 +73,11 @@ impl Snapshot {
     }
 
     /// A country by code, unless only drafts cover it and `vis` excludes drafts.
-    pub fn country_by_iso3(&self, iso3: &str, vis: Visibility) -> Option<&country::Model> {
+    pub fn country_by_iso3(&self, iso3: &str, vis: Visibility) -> Option<&Arc<country::Model>> {
         self.by_iso3.get(iso3).filter(|c| !self.view(vis).hidden.contains(&c.id))
     }
 
-    pub fn country_by_id(&self, id: i32) -> Option<&country::Model> {
+    pub fn country_by_id(&self, id: i32) -> Option<&Arc<country::Model>> {
         self.by_id.get(&id)
     }
 
@@ -144,8 +144,8 @@ impl Snapshot {
             },
             all: View { covered: covered(&all_ids), editions, indicators, hidden: HashSet::new() },
             sets,
-            by_iso3: countries.iter().map(|c| (c.iso3.clone(), c.clone())).collect(),
-            by_id: countries.into_iter().map(|c| (c.id, c)).collect(),
+            by_iso3: countries.iter().map(|c| (c.iso3.clone(), Arc::new(c.clone()))).collect(),
+            by_id: countries.into_iter().map(|c| (c.id, Arc::new(c))).collect(),
             memberships: memberships
                 .into_iter()
                 .map(|m| ((m.country_id, m.edition_id), m))

@@ -5,7 +5,7 @@
 pub use crate::auth::Principal;
 use crate::error::{ApiError, Result};
 use crate::reference_data::{ReferenceData, Snapshot, View};
-use crate::repo::Visibility;
+use crate::repo::{self, Visibility};
 use crate::suggest::{closest, did_you_mean, SUGGESTIBLE_BYTES};
 use entity::{country, country_edition, edition, indicator};
 use sea_orm::DatabaseConnection;
@@ -155,8 +155,32 @@ impl RequestContext {
     }
 
     /// A country by code, unless only drafts cover it and this caller cannot see drafts.
-    pub async fn country(&self, iso3: &str) -> Result<Option<&country::Model>> {
+    pub async fn country(&self, iso3: &str) -> Result<Option<&Arc<country::Model>>> {
         Ok(self.snapshot().await?.country_by_iso3(iso3, self.visibility()))
+    }
+
+    /// The countries `ids` name (ids a statement just read), in their order: as the reference
+    /// data holds them, and read from the database for any it does not hold (a country an
+    /// import added after this request took its snapshot).
+    pub async fn countries_by_id(&self, ids: &[i32]) -> Result<Vec<Arc<country::Model>>> {
+        let snapshot = self.snapshot().await?;
+        let missing: Vec<i32> =
+            ids.iter().copied().filter(|id| snapshot.country_by_id(*id).is_none()).collect();
+        let read: Vec<Arc<country::Model>> = if missing.is_empty() {
+            Vec::new()
+        } else {
+            let read = repo::catalog::countries_by_ids(&self.db, &missing).await?;
+            read.into_iter().map(Arc::new).collect()
+        };
+        ids.iter()
+            .map(|&id| {
+                let found = snapshot.country_by_id(id).or_else(|| read.iter().find(|c| c.id == id));
+                // a country is never deleted while figures name it
+                found.cloned().ok_or_else(|| {
+                    ApiError::internal(anyhow::anyhow!("no country has the id {id}"))
+                })
+            })
+            .collect()
     }
 
     /// Where a country stood in an edition (continent and region).

@@ -15,10 +15,18 @@ use crate::repo;
 use crate::repo::rankings::CountryKey;
 use async_graphql::{Context, Object, ID};
 use entity::{country, figure};
+use std::sync::Arc;
 
-/// A UN member state assessed by the Index.
+/// A UN member state assessed by the Index. Shared: a list's countries are the reference
+/// data's own, and each of their scores names its country again.
 #[derive(Clone, Debug)]
-pub struct Country(pub country::Model);
+pub struct Country(pub Arc<country::Model>);
+
+impl From<country::Model> for Country {
+    fn from(country: country::Model) -> Self {
+        Self(Arc::new(country))
+    }
+}
 
 impl Country {
     async fn membership<'a>(
@@ -252,7 +260,7 @@ impl CountryQuery {
         let countries =
             repo::rankings::countries(&rc.db, edition.id, filter.as_ref(), &order).await?;
         let page = page(
-            countries.into_iter().map(Country).collect(),
+            countries.into_iter().map(Country::from).collect(),
             &PageArgs { first, after, last, before },
         )?;
         let ids: Vec<i32> = page.edges.iter().map(|e| e.node.0.id).collect();

@@ -12,10 +12,12 @@ use crate::domain::Continent;
 use crate::error::{ApiError, Result};
 use crate::repo::rankings::{self, ChangeOrder, ChangeRow};
 use async_graphql::{Context, Enum, Object};
-use entity::{edition, indicator};
+use entity::{country, edition, indicator};
+use std::sync::Arc;
 
 /// How an indicator changed for one country between two editions.
 pub struct ScoreChange {
+    country: Arc<country::Model>,
     row: ChangeRow,
     indicator: indicator::Model,
     from: edition::Model,
@@ -28,7 +30,7 @@ pub struct ScoreChange {
 impl ScoreChange {
     /// The country whose figure changed.
     async fn country(&self) -> Eager<Country> {
-        Eager(Country(self.row.country.clone()))
+        Eager(Country(self.country.clone()))
     }
 
     /// The indicator compared.
@@ -138,12 +140,12 @@ impl RankingQuery {
         let rows = rankings::ranking(&rc.db, edition.id, indicator.id, &area, &beside).await?;
         let loaders = ctx.data_unchecked::<Loaders>();
         loaders.feed_figures(rows.iter().flat_map(|row| row.beside.iter().flatten()).cloned());
-        let scores = rows
+        let ids: Vec<i32> = rows.iter().map(|row| row.figure.country_id).collect();
+        let countries = rc.countries_by_id(&ids).await?;
+        let scores = countries
             .into_iter()
-            .map(|row| {
-                let rankings::Ranked { country, figure } = row.ranked;
-                Score::new(country, figure)
-            })
+            .zip(rows)
+            .map(|(country, row)| Score::new(country, row.figure))
             .collect();
         let page = page(scores, &PageArgs { first, after, last, before })?;
         let ids: Vec<i32> = page.edges.iter().map(|e| e.node.country.id).collect();
@@ -202,9 +204,13 @@ impl RankingQuery {
             order_by.unwrap_or_default().into(),
         )
         .await?;
-        let changes = rows
+        let ids: Vec<i32> = rows.iter().map(|row| row.country_id).collect();
+        let countries = rc.countries_by_id(&ids).await?;
+        let changes = countries
             .into_iter()
-            .map(|row| ScoreChange {
+            .zip(rows)
+            .map(|(country, row)| ScoreChange {
+                country,
                 row,
                 indicator: indicator.clone(),
                 from: from.clone(),
@@ -212,7 +218,7 @@ impl RankingQuery {
             })
             .collect();
         let page = page(changes, &PageArgs { first, after, last, before })?;
-        let ids: Vec<i32> = page.edges.iter().map(|e| e.node.row.country.id).collect();
+        let ids: Vec<i32> = page.edges.iter().map(|e| e.node.country.id).collect();
         let wants = Wants { changes_since: Vec::new(), ..Wants::of(ctx, Some("country")) };
         prime(ctx, rc, &ids, to, wants).await?;
         Ok(page)

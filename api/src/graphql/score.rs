@@ -11,11 +11,12 @@ use async_graphql::{Context, Object, ID};
 use entity::{country, figure};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
+use std::sync::Arc;
 
 /// A country's figure for one indicator in one edition, as the Index publishes it.
 #[derive(Clone, Debug)]
 pub struct Score {
-    pub country: country::Model,
+    pub country: Arc<country::Model>,
     pub figure: figure::Model,
     /// One of all the country's figures of its edition (`scores`): its change is read with
     /// theirs, the country's changes at once. A figure asked for alone reads only its own.
@@ -23,12 +24,12 @@ pub struct Score {
 }
 
 impl Score {
-    pub fn new(country: country::Model, figure: figure::Model) -> Self {
+    pub fn new(country: Arc<country::Model>, figure: figure::Model) -> Self {
         Self { country, figure, in_profile: false }
     }
 
     /// A figure listed with all the country's others of its edition.
-    pub fn in_profile(country: country::Model, figure: figure::Model) -> Self {
+    pub fn in_profile(country: Arc<country::Model>, figure: figure::Model) -> Self {
         Self { country, figure, in_profile: true }
     }
 }

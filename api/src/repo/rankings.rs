@@ -7,10 +7,10 @@ use entity::values::Continent;
 use entity::{country, country_edition, figure, figure_change};
 use moka::sync::Cache;
 use rust_decimal::Decimal;
-use sea_orm::sea_query::{Alias, DynIden, Expr, NullOrdering, Order, SeaRc, SimpleExpr};
+use sea_orm::sea_query::{Alias, DynIden, Expr, NullOrdering, Order, SeaRc};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, IdenStatic, Iterable,
-    JoinType, QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, Statement,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, IdenStatic, JoinType,
+    QueryFilter, QueryOrder, QuerySelect, QueryTrait, RelationTrait, Select, Statement,
 };
 use std::sync::LazyLock;
 
@@ -19,13 +19,6 @@ use std::sync::LazyLock;
 pub struct Area {
     pub continent: Option<Continent>,
     pub region: Option<String>,
-}
-
-/// A country with one of its figures: one row of the join, read into both entities.
-#[derive(Debug, Clone)]
-pub struct Ranked {
-    pub country: country::Model,
-    pub figure: figure::Model,
 }
 
 impl Area {
@@ -59,11 +52,12 @@ pub struct Beside {
 /// asked beyond it are left to the items' loader.
 const MAX_BESIDE: usize = 4;
 
-/// One ranked country and, for each figure asked beside, its figure there (`None` where it
-/// has none).
+/// One ranked country's figure and, for each figure asked beside, its figure there (`None`
+/// where it has none). The country is only named (`figure.country_id`): its name, code and
+/// slug are reference data the caller holds in memory, not read again 193 times per ranking.
 #[derive(Debug, Clone)]
 pub struct RankedRow {
-    pub ranked: Ranked,
+    pub figure: figure::Model,
     pub beside: Vec<Option<figure::Model>>,
 }
 
@@ -81,19 +75,19 @@ pub async fn ranking<C: ConnectionTrait>(
     let statement =
         ranking_statement(db.get_database_backend(), edition_id, indicator_id, area, beside);
     let results = db.query_all(statement).await?;
+    let ranked = Beside { edition_id, indicator_id };
     // read by position: by name, every column of every row is a hash lookup (and, for a
     // prefixed name, an allocation), a fifth of a 193-row ranking's CPU
     rows(&results, |row| {
-        let figure = figure_at(row, 0)?;
-        let country = country_at(row, FIGURE_COLUMNS)?;
-        let beside = (0..beside.len())
-            .map(|k| {
-                let at = FIGURE_COLUMNS + COUNTRY_COLUMNS + k * FIGURE_COLUMNS;
-                let found: Option<i32> = row.get(at)?;
-                found.map(|_| figure_at(row, at)).transpose()
-            })
+        let country_id: i32 = row.get(0)?;
+        let figure = figure_at(row, 1, ranked, country_id)?
+            .ok_or_else(|| DbErr::Type("a ranked figure without a value".to_owned()))?;
+        let beside = beside
+            .iter()
+            .enumerate()
+            .map(|(k, &of)| figure_at(row, 1 + FIGURE_COLUMNS.len() * (k + 1), of, country_id))
             .collect::<Result<_, DbErr>>()?;
-        Ok(RankedRow { ranked: Ranked { country, figure }, beside })
+        Ok(RankedRow { figure, beside })
     })
 }
 
@@ -133,21 +127,29 @@ fn ranking_statement(
     BUILT.get_with(key, build)
 }
 
-/// The ranking's statement: the figure's columns, the country's, then each figure beside's,
-/// in that order (the rows are read by position).
+/// The ranking's statement: the country's id, the figure's own columns, then each figure
+/// beside's, in that order (the rows are read by position). The countries are joined for
+/// their names' order alone.
 fn ranking_select(
     edition_id: i32,
     indicator_id: i32,
     area: &Area,
     beside: &[Beside],
 ) -> Select<figure::Entity> {
-    let mut select = figure::Entity::find().select_only();
-    select = figure_columns(select, SeaRc::new(figure::Entity), "");
+    let select = figure::Entity::find().select_only().column(figure::Column::CountryId);
+    let mut select = figure_columns(select, SeaRc::new(figure::Entity), "");
+    if area.is_everywhere() {
+        // a figure's country is a member of its edition (a foreign key): the membership is
+        // joined for an area's condition alone
+        let country = Expr::col((country::Entity, country::Column::Id))
+            .equals((figure::Entity, figure::Column::CountryId));
+        QueryTrait::query(&mut select).join(JoinType::InnerJoin, country::Entity, country);
+    } else {
+        select = select
+            .join(JoinType::InnerJoin, figure::Relation::Membership.def())
+            .join(JoinType::InnerJoin, country_edition::Relation::Country.def());
+    }
     let mut select = select
-        .columns([country::Column::Id, country::Column::Iso3])
-        .columns([country::Column::Name, country::Column::Slug])
-        .join(JoinType::InnerJoin, figure::Relation::Membership.def())
-        .join(JoinType::InnerJoin, country_edition::Relation::Country.def())
         .filter(figure::Column::EditionId.eq(edition_id))
         .filter(figure::Column::IndicatorId.eq(indicator_id))
         .filter(area.condition())
@@ -173,67 +175,51 @@ fn ranking_select(
     select
 }
 
-/// Selects a figure's columns from `table`, in `figure::Column` order, each named `prefix`
-/// and the column's name; the value and the delta as whole hundredths, which `figure_at`
-/// makes decimals again. A NUMERIC travels as base-10000 digits that the driver decodes
-/// through an allocation: in a 193-row ranking that was a twelfth of the server's work.
+/// Selects a figure's own columns (`FIGURE_COLUMNS`) from `table`, each named `prefix` and
+/// the column's name. Its edition, indicator and country are not selected: the question and
+/// the row's country give them.
 fn figure_columns<E: EntityTrait>(
     mut select: Select<E>,
     table: DynIden,
     prefix: &str,
 ) -> Select<E> {
-    for column in figure::Column::iter() {
-        let name = format!("{prefix}{}", column.as_str());
-        let value = Expr::col((table.clone(), column));
-        select = match column {
-            figure::Column::Value | figure::Column::Delta => {
-                select.column_as(hundredths(value), name)
-            }
-            _ => select.column_as(value, name),
-        };
+    for column in FIGURE_COLUMNS {
+        select = select
+            .column_as(Expr::col((table.clone(), column)), format!("{prefix}{}", column.as_str()));
     }
     select
 }
 
-/// A 2-decimal NUMERIC as a whole number of hundredths (exact: the scale is 2).
-fn hundredths(value: impl Into<SimpleExpr>) -> SimpleExpr {
-    Expr::cust_with_exprs("CAST($1 * 100 AS integer)", [value.into()])
-}
+/// The columns of a figure a ranking reads, in the order `figure_at` reads them.
+const FIGURE_COLUMNS: [figure::Column; 5] = [
+    figure::Column::Value,
+    figure::Column::Delta,
+    figure::Column::Rank,
+    figure::Column::RankInContinent,
+    figure::Column::RankInRegion,
+];
 
-/// A whole number of hundredths as the decimal it stands for.
-fn from_hundredths(hundredths: i32) -> Decimal {
-    Decimal::new(i64::from(hundredths), 2)
-}
-
-/// The columns of a figure, as `figure::Entity` selects them (in `figure::Column` order).
-const FIGURE_COLUMNS: usize = 8;
-
-/// The columns of a country: id, iso3, name, slug.
-const COUNTRY_COLUMNS: usize = 4;
-
-/// The country whose columns (id, iso3, name, slug) start at position `at` of `row`.
-fn country_at(row: &Row<'_>, at: usize) -> Result<country::Model, DbErr> {
-    Ok(country::Model {
-        id: row.get(at)?,
-        iso3: row.get(at + 1)?,
-        name: row.get(at + 2)?,
-        slug: row.get(at + 3)?,
-    })
-}
-
-/// The figure whose columns, in `figure::Column` order as `figure_columns` selects them,
-/// start at position `at` of `row`.
-fn figure_at(row: &Row<'_>, at: usize) -> Result<figure::Model, DbErr> {
-    Ok(figure::Model {
-        edition_id: row.get(at)?,
-        indicator_id: row.get(at + 1)?,
-        country_id: row.get(at + 2)?,
-        value: from_hundredths(row.get(at + 3)?),
-        delta: row.get::<Option<i32>>(at + 4)?.map(from_hundredths),
-        rank: row.get(at + 5)?,
-        rank_in_continent: row.get(at + 6)?,
-        rank_in_region: row.get(at + 7)?,
-    })
+/// The figure `of` (an edition's indicator) of country `country_id`, whose own columns
+/// (`FIGURE_COLUMNS`, as `figure_columns` selects them) start at position `at` of `row`;
+/// `None` where its value is NULL, a left join's figure that is not there (a figure's value
+/// is never NULL).
+fn figure_at(
+    row: &Row<'_>,
+    at: usize,
+    of: Beside,
+    country_id: i32,
+) -> Result<Option<figure::Model>, DbErr> {
+    let Some(value) = row.get(at)? else { return Ok(None) };
+    Ok(Some(figure::Model {
+        edition_id: of.edition_id,
+        indicator_id: of.indicator_id,
+        country_id,
+        value,
+        delta: row.get(at + 1)?,
+        rank: row.get(at + 2)?,
+        rank_in_continent: row.get(at + 3)?,
+        rank_in_region: row.get(at + 4)?,
+    }))
 }
 
 /// The order of a list of changes.
@@ -246,10 +232,11 @@ pub enum ChangeOrder {
     NameAsc,
 }
 
-/// A country with how one of its figures changed.
+/// How one of a country's figures changed. The country is only named: its name, code and
+/// slug are reference data the caller holds in memory.
 #[derive(Debug, Clone)]
 pub struct ChangeRow {
-    pub country: country::Model,
+    pub country_id: i32,
     pub from_value: Decimal,
     pub to_value: Decimal,
     pub change: Decimal,
@@ -272,16 +259,17 @@ pub async fn changes<C: ConnectionTrait>(
     // read by position, as the ranking is
     rows(&results, |row| {
         Ok(ChangeRow {
-            country: country_at(row, 0)?,
-            from_value: from_hundredths(row.get(COUNTRY_COLUMNS)?),
-            to_value: from_hundredths(row.get(COUNTRY_COLUMNS + 1)?),
-            change: from_hundredths(row.get(COUNTRY_COLUMNS + 2)?),
+            country_id: row.get(0)?,
+            from_value: row.get(1)?,
+            to_value: row.get(2)?,
+            change: row.get(3)?,
         })
     })
 }
 
-/// The statement of `changes`: the country's columns, then `from_value`, `to_value` and
-/// `change` in hundredths, in that order (the rows are read by position).
+/// The statement of `changes`: the country's id, then `from_value`, `to_value` and `change`
+/// in that order (the rows are read by position). The countries are joined
+/// for their names' order alone.
 fn changes_select(
     indicator_id: i32,
     from_edition_id: i32,
@@ -294,14 +282,10 @@ fn changes_select(
     let view_column = |name: &'static str| Expr::col((figure_change::Entity, Alias::new(name)));
     let mut select = figure_change::Entity::find()
         .select_only()
-        .columns([country::Column::Id, country::Column::Iso3])
-        .columns([country::Column::Name, country::Column::Slug])
-        .column_as(hundredths(view_column("from_value")), "from_value")
-        .column_as(hundredths(view_column("to_value")), "to_value")
-        .column_as(
-            hundredths(Expr::col((figure_change::Entity, figure_change::Column::Change))),
-            "change",
-        )
+        .column(figure_change::Column::CountryId)
+        .column_as(view_column("from_value"), "from_value")
+        .column_as(view_column("to_value"), "to_value")
+        .column(figure_change::Column::Change)
         .inner_join(country::Entity)
         .filter(figure_change::Column::IndicatorId.eq(indicator_id))
         .filter(figure_change::Column::FromEditionId.eq(from_edition_id))
@@ -438,34 +422,18 @@ mod tests {
         let sql = ranking_select(1, 1, &Area::default(), &beside).build(DbBackend::Postgres).sql;
         let list = &sql["SELECT ".len()..sql.find(" FROM ").expect("a FROM")];
         let columns: Vec<&str> = list.split(", ").collect();
-        let figure = figure::Column::iter().map(|c| c.as_str().to_owned()).collect::<Vec<_>>();
-        assert_eq!(figure.len(), FIGURE_COLUMNS);
         let selected = |table: &'static str, prefix: &'static str| {
-            figure.iter().map(move |c| match c.as_str() {
-                "value" | "delta" => {
-                    format!(r#"CAST("{table}"."{c}" * 100 AS integer) AS "{prefix}{c}""#)
-                }
-                _ => format!(r#""{table}"."{c}" AS "{prefix}{c}""#),
-            })
+            ["value", "delta", "rank", "rank_in_continent", "rank_in_region"]
+                .map(|c| format!(r#""{table}"."{c}" AS "{prefix}{c}""#))
         };
-        let mut expected: Vec<String> = selected("figures", "").collect();
-        expected.extend(["id", "iso3", "name", "slug"].map(|c| format!(r#""countries"."{c}""#)));
+        let mut expected = vec![r#""figures"."country_id""#.to_owned()];
+        expected.extend(selected("figures", ""));
         expected.extend(selected("beside0", "beside0_"));
         assert_eq!(columns, expected, "{sql}");
-        // and `figure_at` reads the figure's fields in that order
-        assert_eq!(
-            figure,
-            [
-                "edition_id",
-                "indicator_id",
-                "country_id",
-                "value",
-                "delta",
-                "rank",
-                "rank_in_continent",
-                "rank_in_region"
-            ]
-        );
+        assert!(!sql.contains("country_editions"), "no area, no membership joined: {sql}");
+        let asia = Area { continent: Some(Continent::Asia), region: None };
+        let sql = ranking_select(1, 1, &asia, &beside).build(DbBackend::Postgres).sql;
+        assert!(sql.contains(r#"INNER JOIN "country_editions""#), "{sql}");
     }
 
     #[test]
@@ -478,18 +446,13 @@ mod tests {
         assert_eq!(
             columns,
             [
-                r#""countries"."id""#,
-                r#""countries"."iso3""#,
-                r#""countries"."name""#,
-                r#""countries"."slug""#,
-                r#"CAST("figure_changes"."from_value" * 100 AS integer) AS "from_value""#,
-                r#"CAST("figure_changes"."to_value" * 100 AS integer) AS "to_value""#,
-                r#"CAST("figure_changes"."change" * 100 AS integer) AS "change""#,
+                r#""figure_changes"."country_id""#,
+                r#""figure_changes"."from_value" AS "from_value""#,
+                r#""figure_changes"."to_value" AS "to_value""#,
+                r#""figure_changes"."change""#,
             ],
             "{sql}"
         );
-        let country = country::Column::iter().map(|c| c.as_str().to_owned()).collect::<Vec<_>>();
-        assert_eq!(country, ["id", "iso3", "name", "slug"], "as `country_at` reads them");
     }
 
     #[test]

@@ -158,7 +158,7 @@ impl AdminMutation {
     ) -> Result<Country> {
         let (rc, actor) = caller(ctx)?;
         checked(ctx, rc, &actor, input.edition, || input.check("input")).await?;
-        Ok(Country(workflow::countries::upsert(&rc.db, &actor, &input).await?))
+        Ok(Country::from(workflow::countries::upsert(&rc.db, &actor, &input).await?))
     }
 
     /// Publishes a complete draft: every member country needs a score for every raw
