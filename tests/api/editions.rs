@@ -220,6 +220,19 @@ async fn create_key(app: &TestApp, name: &str, role: &str) -> String {
     data["createApiKey"]["secret"].as_str().unwrap().to_owned()
 }
 
+/// How many times each table was analyzed other than by autovacuum.
+async fn analyze_counts(db: &DatabaseConnection) -> HashMap<String, i64> {
+    let sql = "SELECT relname::text AS name, analyze_count FROM pg_stat_user_tables";
+    let rows = db.query_all(Statement::from_string(db.get_database_backend(), sql)).await;
+    rows.expect("reading the statistics' counters")
+        .iter()
+        .map(|row| {
+            let name: String = row.try_get("", "name").expect("a table's name");
+            (name, row.try_get("", "analyze_count").expect("its count"))
+        })
+        .collect()
+}
+
 fn problems(err: &Value) -> &Vec<Value> {
     assert_eq!(err["extensions"]["code"], "BAD_USER_INPUT", "{err:#}");
     err["extensions"]["problems"].as_array().unwrap_or_else(|| panic!("problems listed: {err:#}"))
@@ -417,9 +430,15 @@ async fn an_editor_takes_the_2025_edition_from_nothing_to_published() {
         (Some(3), Some(0))
     );
     upload_time += started.elapsed();
+    let analyzed_before = analyze_counts(&app.db).await;
     let started = Instant::now();
     let published = app.ok(ADMIN, publish, json!({ "y": 2025 })).await;
     let publish_time = started.elapsed();
+    // fresh statistics for what publishing wrote, and only for that
+    let analyzed = analyze_counts(&app.db).await;
+    for (table, more) in [("figures", 1), ("editions", 1), ("scores", 0), ("narratives", 0)] {
+        assert_eq!(analyzed[table] - analyzed_before[table], more, "ANALYZE of {table}");
+    }
     eprintln!(
         "TIMING 193 countries x 32 scores: upload {:.2} s in {} batches, publish {:.2} s, total {:.2} s",
         upload_time.as_secs_f64(),

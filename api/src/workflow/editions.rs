@@ -220,7 +220,7 @@ async fn publish_draft(
     })
     .await?;
     // a published edition is read by everyone from now on: plan its queries on fresh statistics
-    if let Err(err) = repo::figures::analyze(db).await {
+    if let Err(err) = repo::figures::analyze(db, &repo::figures::published()).await {
         tracing::warn!(error = %err, "could not refresh statistics after publishing");
     }
     Ok(published)

@@ -60,7 +60,7 @@ pub async fn dataset(
     let report = timed("import", work).await?;
     if report.written() {
         // published editions are read by everyone: plan their queries on fresh statistics
-        if let Err(err) = repo::figures::analyze(db).await {
+        if let Err(err) = repo::figures::analyze(db, &repo::figures::imported()).await {
             tracing::warn!(error = %err, "analyzing the tables after an import");
         }
     }
