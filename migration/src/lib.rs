@@ -26,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000401_create_webhooks::Migration),
             Box::new(m20261129_000402_add_api_key_rate_limits::Migration),
             Box::new(m20261130_000104_figures_by_country_covering::Migration),
+            Box::new(m20261130_000105_figures_statistics_sampled::Migration),
         ]
     }
 }
@@ -76,3 +77,4 @@ mod m20261129_000103_changes_view_plans_fast;
 mod m20261129_000401_create_webhooks;
 mod m20261129_000402_add_api_key_rate_limits;
 mod m20261130_000104_figures_by_country_covering;
+mod m20261130_000105_figures_statistics_sampled;
