@@ -9,8 +9,9 @@
 # run uncached (an admin token bypasses the answer cache), the pgbench floor of the same SQL
 # (prepared statements, as the server runs them) and the ratio; a PARTNER key against the
 # anonymous cached rate; the time of upsertScores (a whole edition, and 100 scores) and
-# publishEdition for each synthetic edition; and the ratio of the 10-edition figures to the
-# 2-edition ones. Needs Postgres at 127.0.0.1:5432, wrk (installed from Debian's packages when
+# publishEdition for each synthetic edition; the median time of publishing the latest edition
+# again (reopened and published five times) with 2 and with 10 editions; and the ratio of the
+# 10-edition figures to the 2-edition ones. Needs Postgres at 127.0.0.1:5432, wrk (installed from Debian's packages when
 # missing), pgbench, curl and python3. All traffic goes to 127.0.0.1. BENCH_SECONDS (default 5)
 # bounds each cell; BENCH_BIN skips the release build.
 set -euo pipefail
@@ -151,7 +152,23 @@ measure() { # label
   echo "   cached lookup, c=8: anonymous $anon req/s, PARTNER key $partner req/s ($(python3 -c "print(f'{$partner / max(1, $anon):.2f}')")x)"
 }
 
+# publishEdition of the latest edition, taken back to a draft and published again five times:
+# the median, against history (a single publish per synthetic edition below is one sample).
+republish() { # year -> median seconds
+  local times=() out
+  for _ in 1 2 3 4 5; do
+    gql "{\"query\":\"mutation { reopenEdition(year: $1) { year } }\"}" >/dev/null
+    out=$(curl -fs -o "$WORK/out.json" -w '%{time_total}' "$URL/graphql" -H 'Content-Type: application/json' \
+      -H "Authorization: Bearer $TOKEN" --data-binary "{\"query\":\"mutation { publishEdition(year: $1) { year } }\"}")
+    grep -q '"errors"' "$WORK/out.json" && { echo "publishing $1 failed: $(cat "$WORK/out.json")" >&2; exit 1; }
+    times+=("$out")
+  done
+  printf '%s\n' "${times[@]}" | sort -n | sed -n 3p
+}
+
 measure 2
+RESULT[2:republish]=$(republish 2023)
+echo "   publishEdition of the latest edition again (median of 5): ${RESULT[2:republish]} s"
 
 echo "== publishing 8 synthetic editions through the API (2025 to 2039)"
 gql '{"query":"{ countries(edition: 2023, first: 500) { nodes { iso3 scores { indicator { slug isComposite } value } } } }"}' > "$WORK/2023.json"
@@ -186,9 +203,12 @@ done
 psql -h 127.0.0.1 -U postgres -qc "ANALYZE" "$DB"
 
 measure 10
+RESULT[10:republish]=$(republish 2039)
+echo "   publishEdition of the latest edition again (median of 5): ${RESULT[10:republish]} s"
 
 echo "== 10 editions against 2 (throughput ratio; 1.00 = no slower)"
 for q in ranking lookup threshold history profile; do
   printf '%-26s %6s\n' "$q" "$(python3 -c "print(f'{${RESULT[10:$q]} / max(1, ${RESULT[2:$q]}):.2f}')")"
 done
+printf '%-26s %6s\n' "publishEdition (time, 10/2)" "$(python3 -c "print(f'{${RESULT[10:republish]} / ${RESULT[2:republish]}:.2f}')")"
 echo "server RSS after the run: $(ps -o rss= -p "$SERVER_PID") KiB"
