@@ -98,7 +98,9 @@ impl Snapshot {
         for (edition_id, indicator_id) in repo::catalog::edition_sets(db, &ids).await? {
             sets.entry(edition_id).or_default().push(indicator_id);
         }
-        let countries = country::Entity::find().all(db).await?;
+        // one shared copy of each country, in both maps
+        let countries: Vec<Arc<country::Model>> =
+            country::Entity::find().all(db).await?.into_iter().map(Arc::new).collect();
         let memberships = country_edition::Entity::find().all(db).await?;
         let keys = active_keys(db).await?;
 
@@ -124,8 +126,11 @@ impl Snapshot {
                 .filter(|m| editions.contains(&m.edition_id))
                 .map(|m| m.country_id)
                 .collect();
-            let mut covered: Vec<country::Model> =
-                countries.iter().filter(|c| ids.contains(&c.id)).cloned().collect();
+            let mut covered: Vec<country::Model> = countries
+                .iter()
+                .filter(|c| ids.contains(&c.id))
+                .map(|c| c.as_ref().clone())
+                .collect();
             covered.sort_by(|a, b| a.iso3.cmp(&b.iso3));
             covered
         };
@@ -144,8 +149,8 @@ impl Snapshot {
             },
             all: View { covered: covered(&all_ids), editions, indicators, hidden: HashSet::new() },
             sets,
-            by_iso3: countries.iter().map(|c| (c.iso3.clone(), Arc::new(c.clone()))).collect(),
-            by_id: countries.into_iter().map(|c| (c.id, Arc::new(c))).collect(),
+            by_iso3: countries.iter().map(|c| (c.iso3.clone(), c.clone())).collect(),
+            by_id: countries.into_iter().map(|c| (c.id, c)).collect(),
             memberships: memberships
                 .into_iter()
                 .map(|m| ((m.country_id, m.edition_id), m))
