@@ -56,7 +56,8 @@ impl RequestContext {
     pub async fn snapshot(&self) -> Result<&Snapshot> {
         let writing = self.writing.load(Ordering::Acquire);
         if let (false, Some(taken)) = (writing, self.snapshot.get()) {
-            // read for every item of a list: the common case without a future of its own
+            // asked for by every item of a list: once taken, returned without the OnceCell's
+            // initialising future
             return Ok(taken);
         }
         if writing {

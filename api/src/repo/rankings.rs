@@ -268,8 +268,8 @@ pub async fn changes<C: ConnectionTrait>(
 }
 
 /// The statement of `changes`: the country's id, then `from_value`, `to_value` and `change`
-/// in that order (the rows are read by position). The countries are joined
-/// for their names' order alone.
+/// in that order (the rows are read by position). The countries are joined for their names'
+/// order alone.
 fn changes_select(
     indicator_id: i32,
     from_edition_id: i32,
